@@ -1,0 +1,313 @@
+//! `Context`: the handle. Constructors (the tree's edges) and accessors.
+
+use std::any::Any;
+use std::fmt;
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::after_func::AfterFunc;
+use crate::cancel::CancelFunc;
+use crate::deadline::{self, NO_DEADLINE};
+use crate::done::Done;
+use crate::error::{Cause, Error};
+use crate::run::Run;
+use crate::tree::CancelNode;
+use crate::value::{self, ValueNode};
+
+/// Carries a cancellation signal, a deadline and request-scoped values
+/// across API boundaries and tasks: Go's `context.Context`.
+///
+/// Contexts form a tree. The roots are [`background()`](Context::background)
+/// and [`todo()`](Context::todo); every other context is derived from a
+/// parent and is done when its parent is (C2). A context is immutable once
+/// made: deriving makes a new child, never changes the parent.
+///
+/// `Context` is `Clone + Send + Sync + 'static`; a clone is one reference
+/// count increment, and dropping a `Context` never cancels anything (C5).
+/// Pass it as the first argument, `ctx: &Context`, and do not store it in
+/// structs: `#[ctx_aware]` rejects both.
+///
+/// ```
+/// use std::time::Duration;
+/// use context_core::{Context, Error};
+///
+/// #[derive(Debug, PartialEq)]
+/// struct RequestId(u64);
+///
+/// let root = Context::background();
+/// let (ctx, cancel) = root.with_timeout(Duration::from_secs(5));
+/// let ctx = ctx.with_value(RequestId(7));
+/// assert_eq!(ctx.value::<RequestId>(), Some(&RequestId(7)));
+/// assert!(ctx.deadline().is_some());
+/// cancel.cancel();
+/// assert_eq!(ctx.err(), Some(Error::Canceled));
+/// assert_eq!(root.err(), None);
+/// ```
+#[derive(Clone)]
+pub struct Context {
+    repr: Repr,
+}
+
+#[derive(Clone)]
+enum Repr {
+    Background,
+    Todo,
+    /// `with_cancel`, `with_deadline`, `with_timeout`.
+    Cancel(Arc<CancelNode>),
+    /// `with_value`.
+    Value(Arc<ValueNode>),
+    /// `without_cancel`: the parent's values, nothing else. Costs no node.
+    WithoutCancel(Option<Arc<ValueNode>>),
+}
+
+impl Context {
+    /// The root of every tree: never done, no deadline, no values (C1).
+    /// Allocates nothing. Use it in `main`, in tests and at the top of a
+    /// request's life; anywhere else, derive from the `ctx` you were given.
+    ///
+    /// ```
+    /// let ctx = context_core::Context::background();
+    /// assert!(!ctx.is_done() && ctx.err().is_none() && ctx.deadline().is_none());
+    /// ```
+    pub const fn background() -> Context {
+        Context {
+            repr: Repr::Background,
+        }
+    }
+
+    /// Like [`background()`](Context::background), for code that does not
+    /// know yet which context to use: a marker for later (C1).
+    pub const fn todo() -> Context {
+        Context { repr: Repr::Todo }
+    }
+
+    /// The nearest cancelable node: where done-ness, errors and deadlines live.
+    fn cancel_node(&self) -> Option<&Arc<CancelNode>> {
+        match &self.repr {
+            Repr::Cancel(n) => Some(n),
+            Repr::Value(v) => v.cancel(),
+            Repr::Background | Repr::Todo | Repr::WithoutCancel(_) => None,
+        }
+    }
+
+    /// The nearest value node: where `value()` starts.
+    fn value_node(&self) -> Option<&Arc<ValueNode>> {
+        match &self.repr {
+            Repr::Cancel(n) => n.values(),
+            Repr::Value(v) => Some(v),
+            Repr::WithoutCancel(v) => v.as_ref(),
+            Repr::Background | Repr::Todo => None,
+        }
+    }
+
+    fn child(&self, deadline: u64, cause: Option<Cause>) -> (Context, CancelFunc) {
+        let node = CancelNode::new(self.cancel_node(), self.value_node().cloned(), deadline, cause);
+        let ctx = Context {
+            repr: Repr::Cancel(Arc::clone(&node)),
+        };
+        (ctx, CancelFunc::new(node))
+    }
+
+    /// A child that is done when `cancel` is called or dropped, or when this
+    /// context is done, whichever is first (Go's `WithCancel`; with
+    /// [`CancelFunc::cancel_with_cause`], Go's `WithCancelCause`).
+    ///
+    /// Costs one allocation. The child is linked to its parent until it is
+    /// cancelled, which unlinks it (C6).
+    pub fn with_cancel(&self) -> (Context, CancelFunc) {
+        self.child(NO_DEADLINE, None)
+    }
+
+    /// A child that is also done, with [`Error::DeadlineExceeded`], once
+    /// `deadline` passes (Go's `WithDeadline`). Its [`deadline()`](Context::deadline)
+    /// is the earlier of `deadline` and the parent's. A deadline already past
+    /// gives a context that is done at once (C7). Deadlines fire on a shared
+    /// timer thread, with or without an async runtime (C15).
+    ///
+    /// Deadlines are `std::time::Instant`s on the real clock: tokio's paused
+    /// test clock does not move them (convert a `tokio::time::Instant` with
+    /// `into_std()`). A deadline more than about 73 years away is no deadline.
+    pub fn with_deadline(&self, deadline: Instant) -> (Context, CancelFunc) {
+        self.child(deadline::to_nanos(deadline), None)
+    }
+
+    /// [`with_deadline`](Context::with_deadline) whose `cause()` is `cause`
+    /// when the deadline fires (Go's `WithDeadlineCause`, C11). A cancel
+    /// before the deadline reports `Canceled` as usual.
+    pub fn with_deadline_cause(
+        &self,
+        deadline: Instant,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> (Context, CancelFunc) {
+        self.child(deadline::to_nanos(deadline), Some(Arc::new(cause)))
+    }
+
+    /// `with_deadline(now + timeout)`, saturating: `Duration::MAX` and other
+    /// huge timeouts mean no deadline, never a panic (C8).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (ctx, _cancel) = context_core::Context::background().with_timeout(Duration::MAX);
+    /// assert!(!ctx.is_done());
+    /// ```
+    pub fn with_timeout(&self, timeout: Duration) -> (Context, CancelFunc) {
+        self.child(deadline::after(timeout), None)
+    }
+
+    /// [`with_timeout`](Context::with_timeout) with a cause for when it fires
+    /// (Go's `WithTimeoutCause`).
+    pub fn with_timeout_cause(
+        &self,
+        timeout: Duration,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> (Context, CancelFunc) {
+        self.child(deadline::after(timeout), Some(Arc::new(cause)))
+    }
+
+    /// A child carrying `value`, found by [`value::<T>()`](Context::value)
+    /// here and in every descendant (Go's `WithValue`, C9). Values are keyed
+    /// by type: define a newtype per key, private to your module if others
+    /// must not read it. Values never affect cancellation.
+    ///
+    /// ```
+    /// #[derive(Debug, PartialEq)]
+    /// struct User(&'static str);
+    ///
+    /// let ctx = context_core::Context::background().with_value(User("ana"));
+    /// let (child, _cancel) = ctx.with_cancel();
+    /// assert_eq!(child.value::<User>(), Some(&User("ana")));
+    /// assert_eq!(child.value::<u32>(), None);
+    /// ```
+    pub fn with_value<T: Any + Send + Sync>(&self, value: T) -> Context {
+        let node = ValueNode::new(self.value_node().cloned(), self.cancel_node().cloned(), value);
+        Context {
+            repr: Repr::Value(Arc::new(node)),
+        }
+    }
+
+    /// A context with this one's values but none of its cancellation: never
+    /// done, no deadline, whatever happens to this one (Go's
+    /// `WithoutCancel`, C10). For work that must outlive the request, such as
+    /// an audit write after the client hung up. Allocates nothing.
+    ///
+    /// ```
+    /// let (ctx, cancel) = context_core::Context::background().with_value(5u8).with_cancel();
+    /// let detached = ctx.without_cancel();
+    /// cancel.cancel();
+    /// assert!(!detached.is_done());
+    /// assert_eq!(detached.value::<u8>(), Some(&5));
+    /// ```
+    pub fn without_cancel(&self) -> Context {
+        Context {
+            repr: Repr::WithoutCancel(self.value_node().cloned()),
+        }
+    }
+
+    /// Runs `f` once this context is done (Go's `AfterFunc`, C12); see
+    /// [`AfterFunc`] for where it runs. On a context that is never done, `f`
+    /// never runs.
+    pub fn after_func<F: FnOnce() + Send + 'static>(&self, f: F) -> AfterFunc {
+        AfterFunc::new(self.cancel_node(), f)
+    }
+
+    /// When this context will be done by itself, if ever: its own deadline or
+    /// an ancestor's, whichever is earlier (Go's `Deadline`).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.cancel_node().and_then(|n| n.deadline())
+    }
+
+    /// A future that resolves once this context is done (Go's
+    /// `<-ctx.Done()`). See [`Done`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let (ctx, cancel) = context_core::Context::background().with_cancel();
+    /// tokio::select! {
+    ///     _ = ctx.done() => unreachable!(),
+    ///     _ = async { cancel.cancel() } => {}
+    /// }
+    /// ctx.done().await; // done: resolves at once
+    /// # }
+    /// ```
+    pub fn done(&self) -> Done<'_> {
+        Done::new(self.cancel_node().map(|n| &**n))
+    }
+
+    /// Whether this context is done (Go's `select` on `Done()` with a
+    /// `default`). Takes no lock: one atomic load, plus a clock read while a
+    /// deadline is pending. A deadline counts from the moment it passes,
+    /// even before the timer thread gets to it.
+    pub fn is_done(&self) -> bool {
+        self.cancel_node().is_some_and(|n| n.is_done())
+    }
+
+    /// `None` while live; then why it is done, forever the same (Go's
+    /// `Err`, C4). Lock-free like [`is_done`](Context::is_done).
+    pub fn err(&self) -> Option<Error> {
+        self.cancel_node().and_then(|n| n.err())
+    }
+
+    /// `None` while live; then the cause given to `cancel_with_cause` or
+    /// `with_deadline_cause`, or the [`Error`] itself if none was (Go's
+    /// `context.Cause`, C11). A context cancelled by its parent reports the
+    /// parent's cause (C2).
+    pub fn cause(&self) -> Option<Cause> {
+        self.cancel_node().and_then(|n| n.cause())
+    }
+
+    /// The nearest value of type `T` up the chain, or `None` (Go's `Value`).
+    /// Walks only the value nodes, not the cancelable ones between them.
+    pub fn value<T: Any>(&self) -> Option<&T> {
+        value::lookup(self.value_node().map(|v| &**v))
+    }
+
+    /// Runs `fut` until it completes (`Ok`) or this context is done
+    /// (`Err(ctx.err())`, the future is dropped): a biased race, so a context
+    /// already done never polls `fut` (C14). This is what `#[ctx_aware]`
+    /// puts around every `.await`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use context_core::{Context, Error};
+    ///
+    /// let (ctx, cancel) = Context::background().with_cancel();
+    /// assert_eq!(ctx.run(async { 1 }).await, Ok(1));
+    /// cancel.cancel();
+    /// assert_eq!(ctx.run(async { 2 }).await, Err(Error::Canceled));
+    /// # }
+    /// ```
+    pub fn run<F: IntoFuture>(&self, fut: F) -> Run<'_, F::IntoFuture> {
+        Run::new(self.done(), fut.into_future())
+    }
+
+    /// A snapshot of this context's node, for the crate's own tests of
+    /// C6 and C13. Not part of the API.
+    #[doc(hidden)]
+    pub fn __stats(&self) -> crate::NodeStats {
+        self.cancel_node().map_or_else(Default::default, |n| n.stats())
+    }
+}
+
+impl fmt::Debug for Context {
+    /// Shows the kind, whether it is done and the deadline (C16). Of a value
+    /// node only the type's name is shown, never the value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.repr {
+            Repr::Background => "background",
+            Repr::Todo => "todo",
+            Repr::Cancel(n) if n.deadline().is_some() => "deadline",
+            Repr::Cancel(_) => "cancel",
+            Repr::Value(_) => "value",
+            Repr::WithoutCancel(_) => "without-cancel",
+        };
+        let mut d = f.debug_struct("Context");
+        d.field("kind", &kind);
+        if let Repr::Value(v) = &self.repr {
+            d.field("value_type", &v.type_name());
+        }
+        d.field("done", &self.is_done())
+            .field("deadline", &self.deadline())
+            .finish()
+    }
+}

@@ -1,0 +1,188 @@
+//! Time: how a deadline is stored, and the one shared timer that fires them.
+//!
+//! A deadline is kept as nanoseconds since a process-wide origin, packed into
+//! the node's state word (see `tree.rs`), so that reading it takes no lock.
+//! The origin is set a year before the first use; a deadline earlier than
+//! that is reported as the origin (it has long passed either way), and one
+//! more than ~73 years after it counts as no deadline at all: that is how
+//! `with_timeout(Duration::MAX)` saturates instead of panicking.
+//!
+//! Deadlines fire on one background thread (`context-timer`), started on the
+//! first deadline, holding an ordered map of the nodes that own a deadline.
+//! It works with or without a tokio runtime and costs no task or thread per
+//! context. Callbacks (wakers, after-funcs) of a deadline that a reader
+//! noticed before the timer did also run there, so that `is_done()` never
+//! runs user code on the reader's thread.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::tree::{CancelNode, Fired};
+
+/// Bits of the state word left for the deadline; see `tree.rs`.
+pub(crate) const DEADLINE_BITS: u32 = 61;
+/// The deadline value that means "none".
+pub(crate) const NO_DEADLINE: u64 = (1 << DEADLINE_BITS) - 1;
+
+fn origin() -> Instant {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    *ORIGIN.get_or_init(|| {
+        let now = Instant::now();
+        // Some platforms cannot go a year back (their clock starts at boot):
+        // take the furthest point back they can represent.
+        let mut back = Duration::from_secs(365 * 24 * 3600);
+        loop {
+            if let Some(t) = now.checked_sub(back) {
+                return t;
+            }
+            back /= 2;
+            if back < Duration::from_millis(1) {
+                return now;
+            }
+        }
+    })
+}
+
+/// `d` as nanoseconds since the origin, saturating at both ends.
+pub(crate) fn to_nanos(d: Instant) -> u64 {
+    let n = d.saturating_duration_since(origin()).as_nanos();
+    if n >= u128::from(NO_DEADLINE) {
+        NO_DEADLINE
+    } else {
+        n as u64
+    }
+}
+
+/// The instant of a stored deadline (never called with `NO_DEADLINE`).
+pub(crate) fn from_nanos(n: u64) -> Instant {
+    origin() + Duration::from_nanos(n)
+}
+
+/// Now, in the same unit as stored deadlines.
+pub(crate) fn now_nanos() -> u64 {
+    to_nanos(Instant::now())
+}
+
+/// `now + t`, saturating to no deadline.
+pub(crate) fn after(t: Duration) -> u64 {
+    match Instant::now().checked_add(t) {
+        Some(d) => to_nanos(d),
+        None => NO_DEADLINE,
+    }
+}
+
+struct Timer {
+    state: Mutex<TimerState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct TimerState {
+    /// Nodes that own a deadline, keyed by (deadline, address).
+    due: BTreeMap<(u64, usize), Arc<CancelNode>>,
+    /// Callbacks of deadlines that a reader noticed first.
+    deferred: Vec<Fired>,
+}
+
+fn key(node: &CancelNode) -> (u64, usize) {
+    (node.deadline_nanos(), node as *const CancelNode as usize)
+}
+
+static TIMER: OnceLock<&'static Timer> = OnceLock::new();
+
+fn timer() -> &'static Timer {
+    TIMER.get_or_init(|| {
+        let t: &'static Timer = Box::leak(Box::new(Timer {
+            state: Mutex::new(TimerState::default()),
+            wake: Condvar::new(),
+        }));
+        std::thread::Builder::new()
+            .name("context-timer".into())
+            .spawn(move || t.run())
+            .expect("context: cannot start the deadline timer thread");
+        t
+    })
+}
+
+fn lock(m: &Mutex<TimerState>) -> std::sync::MutexGuard<'_, TimerState> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Arms `node`'s own deadline. If the node is already done by the time the
+/// entry is in (a racing cancel removed nothing), the entry is taken out again.
+pub(crate) fn schedule(node: &Arc<CancelNode>) {
+    let t = timer();
+    let mut s = lock(&t.state);
+    let k = key(node);
+    let first = s.due.first_key_value().is_none_or(|(f, _)| k < *f);
+    s.due.insert(k, Arc::clone(node));
+    if node.is_marked() {
+        let stale = s.due.remove(&k);
+        drop(s);
+        drop(stale);
+        return;
+    }
+    drop(s);
+    if first {
+        t.wake.notify_one();
+    }
+}
+
+/// Disarms `node`'s deadline (cancelled first, or fired).
+pub(crate) fn unschedule(node: &CancelNode) {
+    let Some(t) = TIMER.get() else { return };
+    let entry = lock(&t.state).due.remove(&key(node));
+    drop(entry); // outside the timer's lock
+}
+
+/// Runs `fired` on the timer thread.
+pub(crate) fn defer(fired: Fired) {
+    let t = timer();
+    lock(&t.state).deferred.push(fired);
+    t.wake.notify_one();
+}
+
+impl Timer {
+    fn run(&'static self) {
+        let mut s = lock(&self.state);
+        loop {
+            let deferred = std::mem::take(&mut s.deferred);
+            let now = now_nanos();
+            let mut expired = Vec::new();
+            while let Some(entry) = s.due.first_entry() {
+                if entry.key().0 > now {
+                    break;
+                }
+                expired.push(entry.remove());
+            }
+            if !deferred.is_empty() || !expired.is_empty() {
+                drop(s);
+                for fired in deferred {
+                    // A panicking callback was already reported by the panic
+                    // hook; the timer carries on with the others.
+                    drop(fired.run());
+                }
+                for node in expired {
+                    drop(node.fire_deadline().run());
+                }
+                s = lock(&self.state);
+                continue;
+            }
+            let next = s.due.first_key_value().map(|(&(d, _), _)| d);
+            s = match next {
+                None => self
+                    .wake
+                    .wait(s)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+                Some(d) => {
+                    let wait = Duration::from_nanos(d.saturating_sub(now));
+                    match self.wake.wait_timeout(s, wait) {
+                        Ok((g, _)) => g,
+                        Err(p) => p.into_inner().0,
+                    }
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The context tree: Go's `context` package for async Rust.
+//!
+//! A [`Context`] carries a cancellation signal, a deadline and typed values
+//! from a request's entry point down to every task and call working on it.
+//! When the client hangs up, the deadline passes or the process shuts down,
+//! one cancel reaches them all.
+//!
+//! | Go | Rust |
+//! |---|---|
+//! | `context.Background()` / `TODO()` | [`Context::background()`] / [`Context::todo()`] |
+//! | `ctx, cancel := WithCancel(parent)` | `let (ctx, cancel) = parent.with_cancel();` |
+//! | `defer cancel()` | nothing: dropping the [`CancelFunc`] cancels |
+//! | `WithCancelCause` + `cancel(err)` | `with_cancel()` + [`cancel.cancel_with_cause(err)`](CancelFunc::cancel_with_cause) |
+//! | `WithDeadline` / `WithTimeout` (`…Cause`) | [`with_deadline`](Context::with_deadline) / [`with_timeout`](Context::with_timeout) (`…_cause`) |
+//! | `WithValue(ctx, key, v)` / `ctx.Value(key)` | [`ctx.with_value(v)`](Context::with_value) / [`ctx.value::<T>()`](Context::value) |
+//! | `WithoutCancel` | [`without_cancel`](Context::without_cancel) |
+//! | `AfterFunc(ctx, f)` / `stop()` | [`ctx.after_func(f)`](Context::after_func) / [`AfterFunc::stop`] |
+//! | `<-ctx.Done()` | [`ctx.done().await`](Context::done) |
+//! | `ctx.Err()` / `context.Cause(ctx)` | [`ctx.err()`](Context::err) / [`ctx.cause()`](Context::cause) |
+//! | `select { case <-ctx.Done(): case v := <-work: }` | [`ctx.run(work).await`](Context::run) |
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use std::time::Duration;
+//! use context_core::{Context, Error};
+//!
+//! async fn slow_query() -> u32 {
+//!     tokio::time::sleep(Duration::from_secs(60)).await;
+//!     42
+//! }
+//!
+//! let (ctx, _cancel) = Context::background().with_timeout(Duration::from_millis(10));
+//! assert_eq!(ctx.run(slow_query()).await, Err(Error::DeadlineExceeded));
+//! # }
+//! ```
+//!
+//! # Choices where Go and Rust differ
+//!
+//! - Dropping a `CancelFunc` cancels (Go's `go vet` "lostcancel" made
+//!   impossible). Dropping a `Context` does not.
+//! - Values are keyed by type, not by an `any` key.
+//! - Deadlines are `std::time::Instant`s and fire on one shared timer thread,
+//!   so they work without a runtime; tokio's paused clock does not move them.
+//! - After-funcs run on the cancelling thread once the tree's locks are
+//!   released, not on a new goroutine.
+#![forbid(unsafe_code)]
+
+mod after_func;
+mod cancel;
+mod context;
+mod deadline;
+mod done;
+mod error;
+mod run;
+mod slab;
+mod sync;
+mod tree;
+mod value;
+
+pub use after_func::AfterFunc;
+pub use cancel::CancelFunc;
+pub use context::Context;
+pub use done::Done;
+pub use error::{Cause, Error};
+pub use run::Run;
+#[doc(hidden)]
+pub use tree::NodeStats;

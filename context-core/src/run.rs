@@ -1,0 +1,62 @@
+//! `Run`: the biased race behind `ctx.run(fut)` and every `.await` that
+//! `#[ctx_aware]` rewrites.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use crate::done::Done;
+use crate::error::Error;
+
+pin_project_lite::pin_project! {
+    /// Runs a future until it completes or its context is done, whichever
+    /// is first (C14). Made by [`Context::run`](crate::Context::run).
+    ///
+    /// Biased towards the context: if it is done when polled, the future is
+    /// not polled and `Err` is returned. While the future is pending, the
+    /// task is registered to be woken by a cancel (once, not per poll). On a
+    /// context that cannot be cancelled it is the plain future.
+    ///
+    /// Cost when the context is live and the future is ready: one atomic load
+    /// over a plain `.await` (plus a clock read if a deadline is pending).
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Run<'a, F> {
+        #[pin]
+        fut: F,
+        done: Done<'a>,
+    }
+}
+
+impl<'a, F> Run<'a, F> {
+    pub(crate) fn new(done: Done<'a>, fut: F) -> Self {
+        Run { fut, done }
+    }
+}
+
+impl<F: Future> Future for Run<'_, F> {
+    type Output = Result<F::Output, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Some(node) = this.done.node() else {
+            return this.fut.poll(cx).map(Ok);
+        };
+        if node.is_done() {
+            return Poll::Ready(Err(node.done_error()));
+        }
+        if let Poll::Ready(v) = this.fut.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        match this.done.poll_register(node, cx.waker()) {
+            Poll::Ready(()) => Poll::Ready(Err(node.done_error())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F> fmt::Debug for Run<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Run").field("done", &self.done).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,535 @@
+//! The mechanism: one `CancelNode` per cancelable context (`with_cancel`,
+//! `with_deadline`), linked to the nearest cancelable ancestor.
+//!
+//! # What a node holds, and who may touch it
+//!
+//! - `word` (atomic) packs the state and the deadline:
+//!   bits 0-1 state (`LIVE`, `CANCELED`, `EXPIRED`), bit 2 `INHERITED` (the
+//!   state came from the parent, and so does the cause), bits 3.. the
+//!   effective deadline in nanoseconds (`NO_DEADLINE` for none). The deadline
+//!   bits never change. The state changes once, from `LIVE`, and only while
+//!   the node's own lock is held. Readers (`is_done`, `err`) never lock.
+//! - `parent`/`values` are immutable: the nearest cancelable ancestor and the
+//!   nearest value node.
+//! - `inner` (the lock) guards the children, waiters, after-funcs and causes.
+//!   A live node's lock holds its children; once done, its lists are empty
+//!   and nothing is ever added again.
+//!
+//! # Invariants
+//!
+//! 1. At most one tree lock is held at any time, so there is no lock order to
+//!    get wrong. Propagation takes a node's children out under its lock, then
+//!    releases it before it locks any child.
+//! 2. Nothing runs user code under a lock: wakers, after-funcs, and even drops
+//!    of wakers, causes and nodes happen after the lock is released. That is
+//!    why a waker or after-func may re-enter the tree (create a child, cancel
+//!    a sibling) without deadlocking.
+//! 3. A parent's lists own its live children (`Arc`), a child owns its parent
+//!    (`Arc`). The cycle is broken when the child is cancelled: it unlinks
+//!    itself, and a child is always cancelled before it can be freed, since
+//!    its `CancelFunc` cancels on drop. A parent with no children holds no
+//!    list: the first child sits inline, the rest in a map allocated on demand.
+//! 4. A deadline that has passed counts as done for every reader, before the
+//!    timer fires. The first reader that notices marks the tree (so `err()`
+//!    never changes afterwards) and hands the callbacks to the timer thread.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Instant;
+
+use crate::deadline::{self, DEADLINE_BITS, NO_DEADLINE};
+use crate::error::{Cause, Error};
+use crate::slab::Slab;
+use crate::sync::{lock, AtomicU64, Mutex, Ordering};
+use crate::value::ValueNode;
+
+const STATE: u64 = 0b11;
+pub(crate) const LIVE: u64 = 0;
+pub(crate) const CANCELED: u64 = 1;
+pub(crate) const EXPIRED: u64 = 2;
+const INHERITED: u64 = 0b100;
+const SHIFT: u32 = 64 - DEADLINE_BITS;
+
+/// A cancelable context's shared state. See the module docs.
+pub(crate) struct CancelNode {
+    word: AtomicU64,
+    parent: Option<Arc<CancelNode>>,
+    values: Option<Arc<ValueNode>>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The first child, inline: a lone child costs its parent no allocation.
+    child: Option<Arc<CancelNode>>,
+    extra: Option<Box<Extra>>,
+}
+
+/// What most nodes never need, allocated on demand.
+#[derive(Default)]
+struct Extra {
+    /// Children beyond the inline one, by address.
+    children: HashMap<usize, Arc<CancelNode>, BuildHasherDefault<AddrHasher>>,
+    waiters: Slab<Waker>,
+    afters: Slab<Arc<dyn Fire>>,
+    /// The cause this node was done with, when it is not just its `err()`.
+    cause: Option<Cause>,
+    /// The cause to report when this node's own deadline fires.
+    deadline_cause: Option<Cause>,
+}
+
+impl Extra {
+    fn is_empty(&self) -> bool {
+        self.children.is_empty()
+            && self.waiters.is_empty()
+            && self.afters.is_empty()
+            && self.cause.is_none()
+            && self.deadline_cause.is_none()
+    }
+}
+
+/// A callback registered with `after_func`.
+pub(crate) trait Fire: Send + Sync {
+    /// Runs the callback if nobody has claimed it yet.
+    fn fire(&self);
+}
+
+/// What a cancel must notify once every lock is released.
+#[derive(Default)]
+pub(crate) struct Fired {
+    wakers: Vec<Waker>,
+    afters: Vec<Arc<dyn Fire>>,
+}
+
+/// A panic caught in a callback, to re-raise once every callback has run.
+pub(crate) type Panic = Box<dyn Any + Send>;
+
+impl Fired {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.wakers.is_empty() && self.afters.is_empty()
+    }
+
+    /// Wakes every waiter, then runs every after-func. A panic in one does
+    /// not stop the others; the first one is handed back.
+    pub(crate) fn run(self) -> Option<Panic> {
+        let mut panic = None;
+        for w in self.wakers {
+            w.wake();
+        }
+        for f in self.afters {
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| f.fire())) {
+                panic.get_or_insert(p);
+            }
+        }
+        panic
+    }
+}
+
+/// Re-raises a panic caught in a callback, unless this thread is already
+/// unwinding (a `CancelFunc` dropped during a panic): a second panic would abort.
+pub(crate) fn resume(panic: Option<Panic>) {
+    if let Some(p) = panic {
+        if !std::thread::panicking() {
+            std::panic::resume_unwind(p);
+        }
+    }
+}
+
+fn state_error(state: u64) -> Error {
+    if state == CANCELED {
+        Error::Canceled
+    } else {
+        Error::DeadlineExceeded
+    }
+}
+
+impl CancelNode {
+    /// A new node under `parent` (the nearest cancelable ancestor), linked
+    /// to it, or born done if the parent already is. `own_deadline` is
+    /// `NO_DEADLINE` for `with_cancel`.
+    pub(crate) fn new(
+        parent: Option<&Arc<CancelNode>>,
+        values: Option<Arc<ValueNode>>,
+        own_deadline: u64,
+        deadline_cause: Option<Cause>,
+    ) -> Arc<CancelNode> {
+        let inherited = parent.map_or(NO_DEADLINE, |p| p.deadline_nanos());
+        // Like Go, a deadline no earlier than the parent's adds no timer.
+        let owns = own_deadline < inherited;
+        let deadline = own_deadline.min(inherited);
+        let extra = deadline_cause.filter(|_| owns).map(|c| {
+            Box::new(Extra {
+                deadline_cause: Some(c),
+                ..Extra::default()
+            })
+        });
+        let node = Arc::new(CancelNode {
+            word: AtomicU64::new(deadline << SHIFT),
+            parent: parent.cloned(),
+            values,
+            inner: Mutex::new(Inner { child: None, extra }),
+        });
+        if let Some(p) = parent {
+            let mut g = lock(&p.inner);
+            let s = p.state();
+            if s != LIVE {
+                drop(g);
+                // Nobody else sees `node` yet: no lock needed.
+                node.word.fetch_or(s | INHERITED, Ordering::Release);
+                return node;
+            }
+            match g.child {
+                None => g.child = Some(Arc::clone(&node)),
+                Some(_) => {
+                    let addr = Arc::as_ptr(&node) as usize;
+                    let e = g.extra.get_or_insert_with(Box::default);
+                    e.children.insert(addr, Arc::clone(&node));
+                }
+            }
+        }
+        if owns {
+            if deadline <= deadline::now_nanos() {
+                // Born expired: no waiter or after-func can exist yet.
+                drop(node.fire_deadline());
+            } else {
+                deadline::schedule(&node);
+            }
+        }
+        node
+    }
+
+    pub(crate) fn values(&self) -> Option<&Arc<ValueNode>> {
+        self.values.as_ref()
+    }
+
+    fn state(&self) -> u64 {
+        self.word.load(Ordering::Acquire) & STATE
+    }
+
+    /// Whether the state has been set (a passed deadline nobody noticed
+    /// yet does not count here).
+    pub(crate) fn is_marked(&self) -> bool {
+        self.state() != LIVE
+    }
+
+    pub(crate) fn deadline_nanos(&self) -> u64 {
+        self.word.load(Ordering::Relaxed) >> SHIFT
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        match self.deadline_nanos() {
+            NO_DEADLINE => None,
+            d => Some(deadline::from_nanos(d)),
+        }
+    }
+
+    /// Done by a cancel, or by a deadline that has passed. One atomic load,
+    /// plus a clock read while a deadline is pending.
+    pub(crate) fn is_done(&self) -> bool {
+        let w = self.word.load(Ordering::Acquire);
+        if w & STATE != LIVE {
+            return true;
+        }
+        let d = w >> SHIFT;
+        if d == NO_DEADLINE || deadline::now_nanos() < d {
+            return false;
+        }
+        // Noticed before the timer: mark the tree now so that `err()` can
+        // never change later, and let the timer thread run the callbacks.
+        let fired = self.deadline_owner().fire_deadline();
+        if !fired.is_empty() {
+            deadline::defer(fired);
+        }
+        true
+    }
+
+    pub(crate) fn err(&self) -> Option<Error> {
+        if !self.is_done() {
+            return None;
+        }
+        // `LIVE` here: an ancestor's cancel is still on its way down, past a
+        // deadline of ours that has passed; `mark` will record `EXPIRED`.
+        Some(state_error(self.state()))
+    }
+
+    /// The error of a node that `is_done()` just reported done.
+    pub(crate) fn done_error(&self) -> Error {
+        state_error(self.state())
+    }
+
+    pub(crate) fn cause(&self) -> Option<Cause> {
+        if !self.is_done() {
+            return None;
+        }
+        let mut n = self;
+        loop {
+            let w = n.word.load(Ordering::Acquire);
+            let s = w & STATE;
+            if s == LIVE {
+                return Some(n.deadline_cause());
+            }
+            if w & INHERITED != 0 {
+                n = n.parent.as_deref().expect("an inherited state has a parent");
+                continue;
+            }
+            let own = lock(&n.inner).extra.as_ref().and_then(|e| e.cause.clone());
+            return Some(own.unwrap_or_else(|| state_error(s).to_cause()));
+        }
+    }
+
+    /// The node whose own deadline is this node's effective deadline.
+    fn deadline_owner(&self) -> &CancelNode {
+        let d = self.deadline_nanos();
+        let mut n = self;
+        while let Some(p) = n.parent.as_deref() {
+            if p.deadline_nanos() != d {
+                break;
+            }
+            n = p;
+        }
+        n
+    }
+
+    /// The cause a passed deadline reports: its owner's, or the plain error.
+    fn deadline_cause(&self) -> Cause {
+        let owner = self.deadline_owner();
+        let c = lock(&owner.inner)
+            .extra
+            .as_ref()
+            .and_then(|e| e.deadline_cause.clone());
+        c.unwrap_or_else(|| Error::DeadlineExceeded.to_cause())
+    }
+
+    /// Ends this node with `DeadlineExceeded` and its deadline cause.
+    pub(crate) fn fire_deadline(&self) -> Fired {
+        let cause = lock(&self.inner)
+            .extra
+            .as_ref()
+            .and_then(|e| e.deadline_cause.clone());
+        self.cancel(EXPIRED, cause)
+    }
+
+    /// Marks this node and all its descendants done (C3), unlinks it from
+    /// its parent (C6), and returns the callbacks to run once the caller
+    /// holds no lock. Does nothing if the node already was done (C4).
+    pub(crate) fn cancel(&self, state: u64, cause: Option<Cause>) -> Fired {
+        let mut fired = Fired::default();
+        let mut work = Vec::new();
+        if !self.mark(state, false, cause, &mut work, &mut fired) {
+            return fired;
+        }
+        self.unlink();
+        // Iterative, not recursive: a chain a million deep must not
+        // overflow the stack.
+        while let Some(child) = work.pop() {
+            let from = child.parent.as_deref().map_or(state, CancelNode::state);
+            child.mark(from, true, None, &mut work, &mut fired);
+            // `child` is dropped here, with no lock held.
+        }
+        fired
+    }
+
+    /// Sets this one node's state, moving its children into `work` and its
+    /// callbacks into `fired`. False if it was already done.
+    fn mark(
+        &self,
+        state: u64,
+        inherited: bool,
+        cause: Option<Cause>,
+        work: &mut Vec<Arc<CancelNode>>,
+        fired: &mut Fired,
+    ) -> bool {
+        let w = self.word.load(Ordering::Acquire);
+        if w & STATE != LIVE {
+            return false;
+        }
+        let d = w >> SHIFT;
+        let passed = d != NO_DEADLINE && state == CANCELED && deadline::now_nanos() >= d;
+        // A deadline that passed before this cancel arrived wins: a reader
+        // may already have seen `DeadlineExceeded`, and `err()` never changes.
+        let (state, inherited, cause) = if passed {
+            (EXPIRED, false, Some(self.deadline_cause()))
+        } else {
+            (state, inherited, cause)
+        };
+        let mut g = lock(&self.inner);
+        if self.state() != LIVE {
+            return false;
+        }
+        let flags = state | if inherited { INHERITED } else { 0 };
+        self.word.fetch_or(flags, Ordering::Release);
+        work.extend(g.child.take());
+        let old = g.extra.take();
+        if cause.is_some() {
+            g.extra = Some(Box::new(Extra {
+                cause,
+                ..Extra::default()
+            }));
+        }
+        drop(g);
+        if let Some(mut e) = old {
+            work.extend(e.children.drain().map(|(_, c)| c));
+            e.waiters.drain_into(&mut fired.wakers);
+            e.afters.drain_into(&mut fired.afters);
+        }
+        if d != NO_DEADLINE && self.parent.as_ref().is_none_or(|p| p.deadline_nanos() != d) {
+            deadline::unschedule(self);
+        }
+        true
+    }
+
+    /// Takes this (just cancelled) node out of its parent's children.
+    fn unlink(&self) {
+        let Some(p) = self.parent.as_deref() else {
+            return;
+        };
+        let mut g = lock(&p.inner);
+        if p.state() != LIVE {
+            return; // the parent's own cancel took its whole list
+        }
+        let me: *const CancelNode = self;
+        let taken = if g.child.as_ref().is_some_and(|c| std::ptr::eq(Arc::as_ptr(c), me)) {
+            g.child.take()
+        } else {
+            g.extra
+                .as_mut()
+                .and_then(|e| e.children.remove(&(me as usize)))
+        };
+        // No children left: give the map back (invariant 3). With one still
+        // inline the map is kept, so a long-lived child plus a churning one
+        // costs no allocation per cycle.
+        let free = g.child.is_none() && g.extra.as_ref().is_some_and(|e| e.is_empty());
+        let extra = if free { g.extra.take() } else { None };
+        drop(g);
+        drop(taken);
+        drop(extra);
+    }
+
+    /// Registers `waker` to be woken when this node is done, or replaces
+    /// the waker already registered under `*key`. False if already done.
+    pub(crate) fn register(&self, waker: &Waker, key: &mut usize) -> bool {
+        let mut g = lock(&self.inner);
+        if self.state() != LIVE {
+            return false;
+        }
+        let e = g.extra.get_or_insert_with(Box::default);
+        let old = match e.waiters.get_mut(*key) {
+            Some(w) if w.will_wake(waker) => None,
+            Some(w) => Some(std::mem::replace(w, waker.clone())),
+            None => {
+                *key = e.waiters.insert(waker.clone());
+                None
+            }
+        };
+        drop(g);
+        drop(old);
+        true
+    }
+
+    /// Takes out the waker registered under `key`. The list's buffer is
+    /// kept, so a task that waits again and again costs no allocation.
+    pub(crate) fn deregister(&self, key: usize) {
+        let mut g = lock(&self.inner);
+        if self.state() != LIVE {
+            return; // the cancel took (and woke) every waiter
+        }
+        let w = g.extra.as_mut().and_then(|e| e.waiters.remove(key));
+        drop(g);
+        drop(w);
+    }
+
+    /// Registers an after-func; hands it back if the node is already done.
+    pub(crate) fn add_after(&self, f: Arc<dyn Fire>) -> Result<usize, Arc<dyn Fire>> {
+        let mut g = lock(&self.inner);
+        if self.state() != LIVE {
+            return Err(f);
+        }
+        Ok(g.extra.get_or_insert_with(Box::default).afters.insert(f))
+    }
+
+    pub(crate) fn remove_after(&self, key: usize) {
+        let mut g = lock(&self.inner);
+        if self.state() != LIVE {
+            return;
+        }
+        let f = g.extra.as_mut().and_then(|e| e.afters.remove(key));
+        drop(g);
+        drop(f);
+    }
+
+    pub(crate) fn stats(&self) -> NodeStats {
+        let g = lock(&self.inner);
+        let e = g.extra.as_deref();
+        NodeStats {
+            children: usize::from(g.child.is_some()) + e.map_or(0, |e| e.children.len()),
+            waiters: e.map_or(0, |e| e.waiters.len()),
+            after_funcs: e.map_or(0, |e| e.afters.len()),
+            holds_extra: e.is_some(),
+        }
+    }
+}
+
+/// What a node holds, for tests. Not part of the API.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeStats {
+    /// Linked cancelable children.
+    pub children: usize,
+    /// Registered `done()` wakers.
+    pub waiters: usize,
+    /// Registered after-funcs.
+    pub after_funcs: usize,
+    /// Whether the node holds an allocation beyond itself.
+    pub holds_extra: bool,
+}
+
+impl Drop for CancelNode {
+    /// Frees a chain of ancestors iteratively: dropping the last handle of a
+    /// very deep chain must not overflow the stack.
+    fn drop(&mut self) {
+        let mut next = self.parent.take();
+        while let Some(p) = next {
+            next = Arc::into_inner(p).and_then(|mut n| n.parent.take());
+        }
+    }
+}
+
+/// Hashes a node's address: addresses are unique and well spread once
+/// multiplied, and SipHash would cost more than the rest of an insert.
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::CancelNode;
+
+    #[test]
+    fn a_node_fits_in_64_bytes_with_its_counts() {
+        // ArcInner = two counts (16 bytes) + the node: the budget is 64.
+        assert!(
+            std::mem::size_of::<CancelNode>() <= 48,
+            "{}",
+            std::mem::size_of::<CancelNode>()
+        );
+    }
+}
