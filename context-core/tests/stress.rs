@@ -1,0 +1,152 @@
+//! Many threads build, cancel and drop random subtrees at once; afterwards
+//! every context's state must be consistent (C2, C3, C4) and no node may be
+//! left linked (C6).
+#![cfg(not(loom))]
+
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use context_core::{CancelFunc, Context, Error};
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A context made during the run, its parent, and how it was made.
+#[derive(Clone)]
+struct Made {
+    ctx: Context,
+    parent: Context,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Cancel,
+    Value,
+    WithoutCancel,
+}
+
+const THREADS: usize = 8;
+const ROUNDS: usize = 20_000;
+const POOL: usize = 512;
+
+#[test]
+fn c3_c4_c6_stress_eight_threads_random_subtrees() {
+    let (root, root_cancel) = Context::background().with_cancel();
+    let pool: Arc<Mutex<Vec<Made>>> = Arc::new(Mutex::new(vec![Made {
+        ctx: root.clone(),
+        parent: Context::background(),
+        kind: Kind::Cancel,
+    }]));
+    let all: Arc<Mutex<Vec<Made>>> = Arc::default();
+
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let pool = pool.clone();
+            let all = all.clone();
+            thread::spawn(move || {
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1) * 0x1234_5678);
+                let mut mine: Vec<CancelFunc> = Vec::new();
+                let mut errs: Vec<(Context, Error)> = Vec::new();
+                for _ in 0..ROUNDS {
+                    match rng.below(10) {
+                        0..=4 => {
+                            let parent = {
+                                let p = pool.lock().unwrap();
+                                p[rng.below(p.len())].ctx.clone()
+                            };
+                            let (ctx, kind) = match rng.below(5) {
+                                0 => (parent.with_value(rng.next()), Kind::Value),
+                                1 => (parent.without_cancel(), Kind::WithoutCancel),
+                                2 => {
+                                    let t = Duration::from_micros(rng.below(3000) as u64);
+                                    let (c, k) = parent.with_timeout(t);
+                                    mine.push(k);
+                                    (c, Kind::Cancel)
+                                }
+                                _ => {
+                                    let (c, k) = parent.with_cancel();
+                                    mine.push(k);
+                                    (c, Kind::Cancel)
+                                }
+                            };
+                            let made = Made { ctx, parent, kind };
+                            all.lock().unwrap().push(made.clone());
+                            let mut p = pool.lock().unwrap();
+                            if p.len() < POOL {
+                                p.push(made);
+                            } else {
+                                let i = 1 + rng.below(POOL - 1); // keep the root
+                                p[i] = made;
+                            }
+                        }
+                        5..=7 if !mine.is_empty() => {
+                            let k = mine.swap_remove(rng.below(mine.len()));
+                            if rng.below(2) == 0 {
+                                k.cancel();
+                            } else {
+                                drop(k);
+                            }
+                        }
+                        _ => {
+                            let ctx = {
+                                let p = pool.lock().unwrap();
+                                p[rng.below(p.len())].ctx.clone()
+                            };
+                            if let Some(e) = ctx.err() {
+                                assert!(ctx.is_done());
+                                errs.push((ctx, e));
+                            }
+                        }
+                    }
+                }
+                // C4: an error, once seen, never changes
+                for (ctx, e) in &errs {
+                    assert_eq!(ctx.err(), Some(*e));
+                }
+                mine
+            })
+        })
+        .collect();
+    let survivors: Vec<Vec<CancelFunc>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let all = all.lock().unwrap();
+    assert!(all.len() > THREADS * ROUNDS / 3);
+
+    // With every thread quiet: a done parent means a done child (C2/C3).
+    for m in all.iter() {
+        match m.kind {
+            Kind::WithoutCancel => assert!(!m.ctx.is_done(), "C10"),
+            _ if m.parent.is_done() => assert!(m.ctx.is_done(), "a child of a done parent is live"),
+            _ => {}
+        }
+        if m.ctx.is_done() && m.kind == Kind::Cancel {
+            assert_eq!(m.ctx.__stats().children, 0, "a done node still links children");
+        }
+    }
+
+    // Drop every remaining CancelFunc: every cancelable context is done
+    // and nothing is linked anywhere.
+    drop(survivors);
+    for m in all.iter() {
+        if m.kind == Kind::Cancel {
+            assert!(m.ctx.is_done(), "all cancel funcs dropped, yet live");
+            assert_eq!(m.ctx.__stats().children, 0);
+            assert_eq!(m.ctx.__stats().waiters, 0);
+        }
+    }
+    assert_eq!(root.__stats().children, 0, "the root still links a child");
+    assert!(!root.is_done());
+    drop(root_cancel);
+    assert!(root.is_done());
+}
