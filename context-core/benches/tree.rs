@@ -1,1 +1,304 @@
-fn main() {}
+//! The tree against tokio-util's `CancellationToken` (and plain `.await`,
+//! `tokio::time::timeout`), side by side in one run. Results and ratios:
+//! `benches/README.md`.
+
+use std::future::{ready, Future};
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use context_core::Context;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use tokio_util::sync::CancellationToken;
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn is_done(c: &mut Criterion) {
+    let mut g = c.benchmark_group("is_done_live_child");
+    let (parent, _k) = Context::background().with_cancel();
+    let (ctx, _k2) = parent.with_cancel();
+    g.bench_function("context", |b| b.iter(|| black_box(&ctx).is_done()));
+    let token = CancellationToken::new().child_token();
+    g.bench_function("tokio_util", |b| b.iter(|| black_box(&token).is_cancelled()));
+    g.finish();
+}
+
+fn create_cancel_drop(c: &mut Criterion) {
+    let mut g = c.benchmark_group("child_create_cancel_drop");
+    let (parent, _k) = Context::background().with_cancel();
+    g.bench_function("context", |b| {
+        b.iter(|| {
+            let (ctx, cancel) = black_box(&parent).with_cancel();
+            cancel.cancel();
+            drop((ctx, cancel));
+        })
+    });
+    let token = CancellationToken::new();
+    g.bench_function("tokio_util", |b| {
+        b.iter(|| {
+            let child = black_box(&token).child_token();
+            child.cancel();
+            drop(child);
+        })
+    });
+    g.finish();
+}
+
+fn cancel_trees(c: &mut Criterion) {
+    let mut g = c.benchmark_group("cancel_1_root_1000_children");
+    g.bench_function("context", |b| {
+        b.iter_batched(
+            || {
+                let (root, cancel) = Context::background().with_cancel();
+                let kids: Vec<_> = (0..1000).map(|_| root.with_cancel()).collect();
+                (cancel, kids)
+            },
+            |(cancel, kids)| {
+                cancel.cancel();
+                (cancel, kids)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("tokio_util", |b| {
+        b.iter_batched(
+            || {
+                let root = CancellationToken::new();
+                let kids: Vec<_> = (0..1000).map(|_| root.child_token()).collect();
+                (root, kids)
+            },
+            |(root, kids)| {
+                root.cancel();
+                (root, kids)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("cancel_1000_deep_chain");
+    g.bench_function("context", |b| {
+        b.iter_batched(
+            || {
+                let (root, cancel) = Context::background().with_cancel();
+                let mut cur = root;
+                let mut keep = Vec::with_capacity(1000);
+                for _ in 0..1000 {
+                    let (c, k) = cur.with_cancel();
+                    keep.push(k);
+                    cur = c;
+                }
+                (cancel, keep)
+            },
+            |(cancel, keep)| {
+                cancel.cancel();
+                (cancel, keep)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("tokio_util", |b| {
+        b.iter_batched(
+            || {
+                let root = CancellationToken::new();
+                let mut cur = root.clone();
+                let mut keep = Vec::with_capacity(1000);
+                for _ in 0..1000 {
+                    cur = cur.child_token();
+                    keep.push(cur.clone());
+                }
+                (root, keep)
+            },
+            |(root, keep)| {
+                root.cancel();
+                (root, keep)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+/// Parks `n` tasks on `wait` (each reports once it is parked), then times
+/// `fire` until the last task has run.
+fn wake_all<W, F>(rt: &tokio::runtime::Runtime, n: usize, wait: W, fire: impl FnOnce()) -> Duration
+where
+    W: Fn() -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
+    rt.block_on(async {
+        let parked = Arc::new(tokio::sync::Semaphore::new(0));
+        let left = Arc::new(AtomicUsize::new(n));
+        let all_ran = Arc::new(tokio::sync::Notify::new());
+        for _ in 0..n {
+            let (parked, left, all_ran) = (parked.clone(), left.clone(), all_ran.clone());
+            let fut = wait();
+            tokio::spawn(async move {
+                let mut fut = pin!(fut);
+                std::future::poll_fn(|cx| {
+                    if fut.as_mut().poll(cx).is_pending() {
+                        parked.add_permits(1);
+                    }
+                    Poll::Ready(())
+                })
+                .await;
+                fut.await;
+                if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    all_ran.notify_one();
+                }
+            });
+        }
+        let _all = parked.acquire_many(n as u32).await.unwrap();
+        let start = Instant::now();
+        fire();
+        all_ran.notified().await;
+        start.elapsed()
+    })
+}
+
+fn wake_10k(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("wake_10k_parked_tasks");
+    g.sample_size(10);
+    g.bench_function("context", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    let (ctx, cancel) = Context::background().with_cancel();
+                    wake_all(
+                        &rt,
+                        10_000,
+                        || {
+                            let ctx = ctx.clone();
+                            async move { ctx.done().await }
+                        },
+                        || cancel.cancel(),
+                    )
+                })
+                .sum()
+        })
+    });
+    g.bench_function("tokio_util", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    let token = CancellationToken::new();
+                    wake_all(
+                        &rt,
+                        10_000,
+                        || {
+                            let t = token.clone();
+                            async move { t.cancelled().await }
+                        },
+                        || token.cancel(),
+                    )
+                })
+                .sum()
+        })
+    });
+    g.finish();
+}
+
+/// Times `iters` awaits of `one` inside one `block_on`.
+fn awaits<F: Future>(rt: &tokio::runtime::Runtime, iters: u64, one: impl Fn() -> F) -> Duration {
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(one().await);
+        }
+        start.elapsed()
+    })
+}
+
+fn run_overhead(c: &mut Criterion) {
+    let rt = current_thread();
+    let (ctx, _k) = Context::background().with_cancel();
+    let token = CancellationToken::new();
+
+    let mut g = c.benchmark_group("await_ready");
+    g.bench_function("plain", |b| b.iter_custom(|n| awaits(&rt, n, || ready(black_box(1)))));
+    g.bench_function("context_run", |b| {
+        b.iter_custom(|n| awaits(&rt, n, || ctx.run(ready(black_box(1)))))
+    });
+    g.bench_function("tokio_util_run_until_cancelled", |b| {
+        b.iter_custom(|n| awaits(&rt, n, || token.run_until_cancelled(ready(black_box(1)))))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("await_yield_now");
+    g.bench_function("plain", |b| b.iter_custom(|n| awaits(&rt, n, tokio::task::yield_now)));
+    g.bench_function("context_run", |b| {
+        b.iter_custom(|n| awaits(&rt, n, || ctx.run(tokio::task::yield_now())))
+    });
+    g.bench_function("tokio_util_run_until_cancelled", |b| {
+        b.iter_custom(|n| awaits(&rt, n, || token.run_until_cancelled(tokio::task::yield_now())))
+    });
+    g.finish();
+}
+
+fn timeouts(c: &mut Criterion) {
+    let rt = current_thread();
+    let _guard = rt.enter();
+    let mut g = c.benchmark_group("timeout_create_cancel");
+    let parent = Context::background();
+    g.bench_function("context_with_timeout", |b| {
+        b.iter(|| {
+            let (ctx, cancel) = parent.with_timeout(black_box(Duration::from_secs(1)));
+            cancel.cancel();
+            drop((ctx, cancel));
+        })
+    });
+    // tokio arms its timer entry on the first poll: poll once, then drop.
+    g.bench_function("tokio_time_timeout", |b| {
+        b.iter(|| {
+            let mut t = pin!(tokio::time::timeout(
+                black_box(Duration::from_secs(1)),
+                std::future::pending::<()>()
+            ));
+            let _ = t
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+        })
+    });
+    g.finish();
+}
+
+fn values(c: &mut Criterion) {
+    let mut g = c.benchmark_group("value_lookup");
+    struct Wanted(#[allow(dead_code)] u64);
+    for depth in [1usize, 10, 100] {
+        // the wanted value sits at the root, under `depth` value nodes, with
+        // a cancelable node between each pair
+        let mut ctx = Context::background().with_value(Wanted(7));
+        let mut keep = Vec::new();
+        for i in 1..depth {
+            let (c, k) = ctx.with_value(i as u32).with_cancel();
+            keep.push(k);
+            ctx = c;
+        }
+        g.bench_function(format!("depth_{depth}"), |b| {
+            b.iter(|| black_box(&ctx).value::<Wanted>().is_some())
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = is_done, create_cancel_drop, cancel_trees, wake_10k, run_overhead, timeouts, values
+}
+criterion_main!(benches);

@@ -77,12 +77,15 @@ struct Timer {
     wake: Condvar,
 }
 
-#[derive(Default)]
 struct TimerState {
     /// Nodes that own a deadline, keyed by (deadline, address).
     due: BTreeMap<(u64, usize), Arc<CancelNode>>,
     /// Callbacks of deadlines that a reader noticed first.
     deferred: Vec<Fired>,
+    /// When the thread will look at `due` next by itself (`NO_DEADLINE`:
+    /// not until notified). An entry due later needs no wake-up call: that
+    /// syscall would cost more than the rest of `with_timeout`.
+    sleeping_until: u64,
 }
 
 fn key(node: &CancelNode) -> (u64, usize) {
@@ -94,7 +97,11 @@ static TIMER: OnceLock<&'static Timer> = OnceLock::new();
 fn timer() -> &'static Timer {
     TIMER.get_or_init(|| {
         let t: &'static Timer = Box::leak(Box::new(Timer {
-            state: Mutex::new(TimerState::default()),
+            state: Mutex::new(TimerState {
+                due: BTreeMap::new(),
+                deferred: Vec::new(),
+                sleeping_until: NO_DEADLINE,
+            }),
             wake: Condvar::new(),
         }));
         std::thread::Builder::new()
@@ -115,7 +122,10 @@ pub(crate) fn schedule(node: &Arc<CancelNode>) {
     let t = timer();
     let mut s = lock(&t.state);
     let k = key(node);
-    let first = s.due.first_key_value().is_none_or(|(f, _)| k < *f);
+    let wake = k.0 < s.sleeping_until;
+    if wake {
+        s.sleeping_until = k.0;
+    }
     s.due.insert(k, Arc::clone(node));
     if node.is_marked() {
         let stale = s.due.remove(&k);
@@ -124,7 +134,7 @@ pub(crate) fn schedule(node: &Arc<CancelNode>) {
         return;
     }
     drop(s);
-    if first {
+    if wake {
         t.wake.notify_one();
     }
 }
@@ -170,6 +180,7 @@ impl Timer {
                 continue;
             }
             let next = s.due.first_key_value().map(|(&(d, _), _)| d);
+            s.sleeping_until = next.unwrap_or(NO_DEADLINE);
             s = match next {
                 None => self
                     .wake

@@ -40,6 +40,7 @@ fn waker_id(w: &Waker) -> (usize, usize) {
 }
 
 impl<'a> Done<'a> {
+    #[inline]
     pub(crate) fn new(node: Option<&'a CancelNode>) -> Done<'a> {
         Done {
             node,
@@ -48,6 +49,7 @@ impl<'a> Done<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn node(&self) -> Option<&'a CancelNode> {
         self.node
     }
@@ -75,6 +77,7 @@ impl Future for Done<'_> {
             return Poll::Pending;
         };
         if node.is_done() {
+            this.key = UNREGISTERED; // the cancel took our waker
             return Poll::Ready(());
         }
         this.poll_register(node, cx.waker())
@@ -82,9 +85,14 @@ impl Future for Done<'_> {
 }
 
 impl Drop for Done<'_> {
+    /// Inlined: most `Done`s (inside `run` on a ready future) never
+    /// registered, and dropping them must cost a compare, not a call.
+    #[inline]
     fn drop(&mut self) {
-        if let (Some(node), true) = (self.node, self.key != UNREGISTERED) {
-            node.deregister(self.key);
+        if self.key != UNREGISTERED {
+            if let Some(node) = self.node {
+                node.deregister(self.key);
+            }
         }
     }
 }

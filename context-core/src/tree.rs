@@ -115,7 +115,15 @@ impl Fired {
 
     /// Wakes every waiter, then runs every after-func. A panic in one does
     /// not stop the others; the first one is handed back.
+    #[inline]
     pub(crate) fn run(self) -> Option<Panic> {
+        if self.is_empty() {
+            return None;
+        }
+        self.run_all()
+    }
+
+    fn run_all(self) -> Option<Panic> {
         let mut panic = None;
         for w in self.wakers {
             w.wake();
@@ -131,6 +139,7 @@ impl Fired {
 
 /// Re-raises a panic caught in a callback, unless this thread is already
 /// unwinding (a `CancelFunc` dropped during a panic): a second panic would abort.
+#[inline]
 pub(crate) fn resume(panic: Option<Panic>) {
     if let Some(p) = panic {
         if !std::thread::panicking() {
@@ -202,20 +211,24 @@ impl CancelNode {
         node
     }
 
+    #[inline]
     pub(crate) fn values(&self) -> Option<&Arc<ValueNode>> {
         self.values.as_ref()
     }
 
+    #[inline]
     fn state(&self) -> u64 {
         self.word.load(Ordering::Acquire) & STATE
     }
 
     /// Whether the state has been set (a passed deadline nobody noticed
     /// yet does not count here).
+    #[inline]
     pub(crate) fn is_marked(&self) -> bool {
         self.state() != LIVE
     }
 
+    #[inline]
     pub(crate) fn deadline_nanos(&self) -> u64 {
         self.word.load(Ordering::Relaxed) >> SHIFT
     }
@@ -229,13 +242,23 @@ impl CancelNode {
 
     /// Done by a cancel, or by a deadline that has passed. One atomic load,
     /// plus a clock read while a deadline is pending.
+    #[inline]
     pub(crate) fn is_done(&self) -> bool {
         let w = self.word.load(Ordering::Acquire);
         if w & STATE != LIVE {
             return true;
         }
-        let d = w >> SHIFT;
-        if d == NO_DEADLINE || deadline::now_nanos() < d {
+        if w >> SHIFT == NO_DEADLINE {
+            return false;
+        }
+        self.deadline_passed(w >> SHIFT)
+    }
+
+    /// The clock half of `is_done`, kept out of line so the common check
+    /// inlines into every `run` poll.
+    #[inline(never)]
+    fn deadline_passed(&self, d: u64) -> bool {
+        if deadline::now_nanos() < d {
             return false;
         }
         // Noticed before the timer: mark the tree now so that `err()` can
@@ -247,6 +270,7 @@ impl CancelNode {
         true
     }
 
+    #[inline]
     pub(crate) fn err(&self) -> Option<Error> {
         if !self.is_done() {
             return None;
@@ -257,6 +281,7 @@ impl CancelNode {
     }
 
     /// The error of a node that `is_done()` just reported done.
+    #[inline]
     pub(crate) fn done_error(&self) -> Error {
         state_error(self.state())
     }
@@ -361,7 +386,8 @@ impl CancelNode {
             return false;
         }
         let flags = state | if inherited { INHERITED } else { 0 };
-        self.word.fetch_or(flags, Ordering::Release);
+        // A plain store: the state only changes under this lock.
+        self.word.store(w | flags, Ordering::Release);
         work.extend(g.child.take());
         let old = g.extra.take();
         if cause.is_some() {
@@ -433,6 +459,11 @@ impl CancelNode {
     /// Takes out the waker registered under `key`. The list's buffer is
     /// kept, so a task that waits again and again costs no allocation.
     pub(crate) fn deregister(&self, key: usize) {
+        // Done: the cancel already took every waiter. Checking first keeps
+        // ten thousand woken tasks from queueing on this lock.
+        if self.is_marked() {
+            return;
+        }
         let mut g = lock(&self.inner);
         if self.state() != LIVE {
             return; // the cancel took (and woke) every waiter

@@ -45,6 +45,7 @@ impl ValueNode {
 }
 
 /// The nearest value of type `T` from `node` upwards.
+#[inline]
 pub(crate) fn lookup<T: Any>(mut node: Option<&ValueNode>) -> Option<&T> {
     let id = TypeId::of::<T>();
     while let Some(n) = node {
