@@ -27,7 +27,9 @@ fn is_done(c: &mut Criterion) {
     let (ctx, _k2) = parent.with_cancel();
     g.bench_function("context", |b| b.iter(|| black_box(&ctx).is_done()));
     let token = CancellationToken::new().child_token();
-    g.bench_function("tokio_util", |b| b.iter(|| black_box(&token).is_cancelled()));
+    g.bench_function("tokio_util", |b| {
+        b.iter(|| black_box(&token).is_cancelled())
+    });
     g.finish();
 }
 
@@ -227,7 +229,9 @@ fn run_overhead(c: &mut Criterion) {
     let token = CancellationToken::new();
 
     let mut g = c.benchmark_group("await_ready");
-    g.bench_function("plain", |b| b.iter_custom(|n| awaits(&rt, n, || ready(black_box(1)))));
+    g.bench_function("plain", |b| {
+        b.iter_custom(|n| awaits(&rt, n, || ready(black_box(1))))
+    });
     g.bench_function("context_run", |b| {
         b.iter_custom(|n| awaits(&rt, n, || ctx.run(ready(black_box(1)))))
     });
@@ -237,12 +241,18 @@ fn run_overhead(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("await_yield_now");
-    g.bench_function("plain", |b| b.iter_custom(|n| awaits(&rt, n, tokio::task::yield_now)));
+    g.bench_function("plain", |b| {
+        b.iter_custom(|n| awaits(&rt, n, tokio::task::yield_now))
+    });
     g.bench_function("context_run", |b| {
         b.iter_custom(|n| awaits(&rt, n, || ctx.run(tokio::task::yield_now())))
     });
     g.bench_function("tokio_util_run_until_cancelled", |b| {
-        b.iter_custom(|n| awaits(&rt, n, || token.run_until_cancelled(tokio::task::yield_now())))
+        b.iter_custom(|n| {
+            awaits(&rt, n, || {
+                token.run_until_cancelled(tokio::task::yield_now())
+            })
+        })
     });
     g.finish();
 }

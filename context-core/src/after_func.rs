@@ -65,7 +65,10 @@ impl<F: FnOnce() + Send> Callback for Once<F> {
 }
 
 impl AfterFunc {
-    pub(crate) fn new<F: FnOnce() + Send + 'static>(node: Option<&Arc<CancelNode>>, f: F) -> AfterFunc {
+    pub(crate) fn new<F: FnOnce() + Send + 'static>(
+        node: Option<&Arc<CancelNode>>,
+        f: F,
+    ) -> AfterFunc {
         let callback: Arc<dyn Callback> = Arc::new(Once {
             f: Mutex::new(Some(f)),
         });

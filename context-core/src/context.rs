@@ -106,7 +106,12 @@ impl Context {
     }
 
     fn child(&self, deadline: u64, cause: Option<Cause>) -> (Context, CancelFunc) {
-        let node = CancelNode::new(self.cancel_node(), self.value_node().cloned(), deadline, cause);
+        let node = CancelNode::new(
+            self.cancel_node(),
+            self.value_node().cloned(),
+            deadline,
+            cause,
+        );
         let ctx = Context {
             repr: Repr::Cancel(Arc::clone(&node)),
         };
@@ -132,7 +137,7 @@ impl Context {
     ///
     /// Deadlines are `std::time::Instant`s on the real clock: tokio's paused
     /// test clock does not move them (convert a `tokio::time::Instant` with
-    /// `into_std()`). A deadline more than about 73 years away is no deadline.
+    /// `into_std()`). A deadline more than about 35 years away is no deadline.
     pub fn with_deadline(&self, deadline: Instant) -> (Context, CancelFunc) {
         self.child(deadline::to_nanos(deadline), None)
     }
@@ -185,7 +190,11 @@ impl Context {
     /// assert_eq!(child.value::<u32>(), None);
     /// ```
     pub fn with_value<T: Any + Send + Sync>(&self, value: T) -> Context {
-        let node = ValueNode::new(self.value_node().cloned(), self.cancel_node().cloned(), value);
+        let node = ValueNode::new(
+            self.value_node().cloned(),
+            self.cancel_node().cloned(),
+            value,
+        );
         Context {
             repr: Repr::Value(Arc::new(node)),
         }
@@ -295,7 +304,8 @@ impl Context {
     /// C6 and C13. Not part of the API.
     #[doc(hidden)]
     pub fn __stats(&self) -> crate::NodeStats {
-        self.cancel_node().map_or_else(Default::default, |n| n.stats())
+        self.cancel_node()
+            .map_or_else(Default::default, |n| n.stats())
     }
 }
 

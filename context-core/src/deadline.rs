@@ -4,7 +4,7 @@
 //! the node's state word (see `tree.rs`), so that reading it takes no lock.
 //! The origin is set a year before the first use; a deadline earlier than
 //! that is reported as the origin (it has long passed either way), and one
-//! more than ~73 years after it counts as no deadline at all: that is how
+//! more than ~35 years after it counts as no deadline at all: that is how
 //! `with_timeout(Duration::MAX)` saturates instead of panicking.
 //!
 //! Deadlines fire on one background thread (`context-timer`), started on the
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use crate::tree::{CancelNode, Fired};
 
 /// Bits of the state word left for the deadline; see `tree.rs`.
-pub(crate) const DEADLINE_BITS: u32 = 61;
+pub(crate) const DEADLINE_BITS: u32 = 60;
 /// The deadline value that means "none".
 pub(crate) const NO_DEADLINE: u64 = (1 << DEADLINE_BITS) - 1;
 

@@ -57,6 +57,8 @@ impl<F: Future> Future for Run<'_, F> {
 
 impl<F> fmt::Debug for Run<'_, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Run").field("done", &self.done).finish_non_exhaustive()
+        f.debug_struct("Run")
+            .field("done", &self.done)
+            .finish_non_exhaustive()
     }
 }

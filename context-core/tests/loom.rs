@@ -93,7 +93,11 @@ fn cancel_races_done_registration() {
         let ready = d.as_mut().poll(&mut TaskCx::from_waker(&waker)).is_ready();
         t.join().unwrap();
         if !ready {
-            assert_eq!(w.0.load(Ordering::SeqCst), 1, "registered, then never woken");
+            assert_eq!(
+                w.0.load(Ordering::SeqCst),
+                1,
+                "registered, then never woken"
+            );
             assert!(d.as_mut().poll(&mut TaskCx::from_waker(&waker)).is_ready());
         }
         assert_eq!(ctx.__stats().waiters, 0);
@@ -157,5 +161,40 @@ fn after_func_stop_races_cancel() {
         t.join().unwrap();
         assert_eq!(stopped, !ran.load(Ordering::SeqCst));
         assert_eq!(ctx.__stats().after_funcs, 0);
+    });
+}
+
+/// C4/C11: a cancel with a cause (under the lock) racing one without (the
+/// lock-free path): exactly one wins, and what `err()`/`cause()` report is
+/// that one's.
+#[test]
+fn cause_cancel_races_plain_cancel() {
+    loom::model(|| {
+        let (ctx, cancel) = Context::background().with_cancel();
+        let cancel = Arc::new(cancel);
+        let c2 = cancel.clone();
+        let t = thread::spawn(move || c2.cancel());
+        cancel.cancel_with_cause(E(1));
+        t.join().unwrap();
+        assert_eq!(ctx.err(), Some(Error::Canceled));
+        let cause = ctx.cause().unwrap().to_string();
+        assert!(cause == "e1" || cause == "context canceled", "{cause}");
+    });
+}
+
+/// C12: an after-func registered while the context is cancelled runs
+/// exactly once: at registration if the cancel won, by the cancel otherwise.
+#[test]
+fn after_func_registration_races_cancel() {
+    loom::model(|| {
+        let (ctx, cancel) = Context::background().with_cancel();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        let c = ctx.clone();
+        let t = thread::spawn(move || c.after_func(move || drop(r.fetch_add(1, Ordering::SeqCst))));
+        cancel.cancel();
+        let f = t.join().unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert!(!f.stop());
     });
 }

@@ -53,7 +53,9 @@ fn c6_a_child_costs_one_allocation_of_at_most_64_bytes() {
     let (allocs, bytes, child) = measure(|| parent.with_cancel());
     let token = CancellationToken::new();
     let (t_allocs, t_bytes, t_child) = measure(|| token.child_token());
-    println!("per child: ours {allocs} alloc / {bytes} B; tokio-util {t_allocs} allocs / {t_bytes} B");
+    println!(
+        "per child: ours {allocs} alloc / {bytes} B; tokio-util {t_allocs} allocs / {t_bytes} B"
+    );
     assert_eq!(allocs, 1);
     assert!(bytes <= 64, "{bytes} bytes");
     drop((child, t_child));
@@ -62,10 +64,19 @@ fn c6_a_child_costs_one_allocation_of_at_most_64_bytes() {
     let (_first, _k) = parent.with_cancel();
     let _ = parent.with_cancel(); // the map is allocated once
     let (allocs, _, _) = measure(|| parent.with_cancel());
-    assert_eq!(allocs, 1, "a churning sibling of a long-lived child costs one allocation");
+    assert_eq!(
+        allocs, 1,
+        "a churning sibling of a long-lived child costs one allocation"
+    );
 
     // clones and roots cost nothing
-    let (allocs, _, _) = measure(|| (Context::background(), parent.clone(), parent.without_cancel()));
+    let (allocs, _, _) = measure(|| {
+        (
+            Context::background(),
+            parent.clone(),
+            parent.without_cancel(),
+        )
+    });
     assert_eq!(allocs, 0);
 }
 

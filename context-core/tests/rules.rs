@@ -68,7 +68,11 @@ fn c2_child_is_done_when_parent_is_and_reports_parents_err_and_cause() {
     assert_eq!(child.err(), Some(Error::Canceled));
     assert_eq!(cause_str(&child), "parent's reason");
     assert_eq!(grandchild.err(), Some(Error::Canceled));
-    assert!(grandchild.cause().unwrap().downcast_ref::<MyErr>().is_some());
+    assert!(grandchild
+        .cause()
+        .unwrap()
+        .downcast_ref::<MyErr>()
+        .is_some());
 }
 
 #[test]
@@ -170,14 +174,17 @@ fn c4_first_cancel_wins_and_err_never_changes() {
         observer.join().unwrap();
         let seen = seen.lock().unwrap();
         let first_some = seen.iter().position(Option::is_some).unwrap();
-        assert!(seen[first_some..].iter().all(|e| *e == Some(Error::Canceled)));
+        assert!(seen[first_some..]
+            .iter()
+            .all(|e| *e == Some(Error::Canceled)));
         assert!(seen[..first_some].iter().all(Option::is_none));
     }
 }
 
 #[test]
 fn c4_a_passed_deadline_seen_by_a_reader_is_not_overwritten_by_a_later_cancel() {
-    let (ctx, cancel) = Context::background().with_deadline(Instant::now() + Duration::from_millis(5));
+    let (ctx, cancel) =
+        Context::background().with_deadline(Instant::now() + Duration::from_millis(5));
     while !ctx.is_done() {
         thread::yield_now();
     }
@@ -211,7 +218,10 @@ fn c5_dropping_contexts_cancels_nothing() {
     assert!(!fired.load(Ordering::SeqCst));
     drop(ctx);
     cancel.cancel();
-    assert!(fired.load(Ordering::SeqCst), "the child lived on and was cancelled");
+    assert!(
+        fired.load(Ordering::SeqCst),
+        "the child lived on and was cancelled"
+    );
 }
 
 // ---- C6 -------------------------------------------------------------------
@@ -230,7 +240,10 @@ fn c6_cancelled_or_dropped_children_are_unlinked() {
     drop((a, b, c, cancel_c));
     let s = parent.__stats();
     assert_eq!(s.children, 0);
-    assert!(!s.holds_extra, "a parent with no children holds no child list");
+    assert!(
+        !s.holds_extra,
+        "a parent with no children holds no child list"
+    );
 }
 
 #[test]
@@ -256,7 +269,10 @@ fn c7_deadline_is_the_earlier_of_own_and_parents() {
     assert_eq!(p.deadline(), Some(now + Duration::from_secs(10)));
     assert_eq!(later.deadline(), Some(now + Duration::from_secs(10)));
     assert_eq!(earlier.deadline(), Some(now + Duration::from_secs(5)));
-    assert_eq!(earlier.with_value(1u8).with_cancel().0.deadline(), earlier.deadline());
+    assert_eq!(
+        earlier.with_value(1u8).with_cancel().0.deadline(),
+        earlier.deadline()
+    );
 }
 
 #[test]
@@ -277,7 +293,9 @@ fn c7_deadline_fires_without_anyone_polling() {
         tx.send((child2.err(), Instant::now())).unwrap();
     });
     // Nobody calls is_done()/err() on these contexts: only the timer can fire it.
-    let (err, _) = rx.recv_timeout(EVENTUALLY).expect("the deadline never fired");
+    let (err, _) = rx
+        .recv_timeout(EVENTUALLY)
+        .expect("the deadline never fired");
     assert_eq!(err, Some(Error::DeadlineExceeded));
     assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
     assert_eq!(child.err(), Some(Error::DeadlineExceeded));
@@ -293,7 +311,9 @@ fn c7_cancel_before_the_deadline_gives_canceled() {
 #[tokio::test]
 async fn c7_done_resolves_when_the_deadline_passes() {
     let (ctx, _c) = Context::background().with_timeout(Duration::from_millis(10));
-    tokio::time::timeout(EVENTUALLY, ctx.done()).await.expect("deadline never woke done()");
+    tokio::time::timeout(EVENTUALLY, ctx.done())
+        .await
+        .expect("deadline never woke done()");
     assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
 }
 
@@ -301,7 +321,11 @@ async fn c7_done_resolves_when_the_deadline_passes() {
 
 #[test]
 fn c8_huge_timeouts_saturate() {
-    for t in [Duration::MAX, Duration::from_secs(u64::MAX), Duration::from_secs(1 << 40)] {
+    for t in [
+        Duration::MAX,
+        Duration::from_secs(u64::MAX),
+        Duration::from_secs(1 << 40),
+    ] {
         let (ctx, _c) = Context::background().with_timeout(t);
         assert!(!ctx.is_done());
         assert_eq!(ctx.deadline(), None);
@@ -328,7 +352,11 @@ fn c9_nearest_value_wins_and_values_do_not_cancel() {
     let leaf = mid.with_value(UserId(2));
     assert_eq!(leaf.value::<UserId>(), Some(&UserId(2)));
     assert_eq!(leaf.value::<TraceId>(), Some(&TraceId("t")));
-    assert_eq!(mid.value::<UserId>(), Some(&UserId(1)), "the parent is unchanged");
+    assert_eq!(
+        mid.value::<UserId>(),
+        Some(&UserId(1)),
+        "the parent is unchanged"
+    );
     assert_eq!(root.value::<TraceId>(), None);
     assert_eq!(leaf.value::<String>(), None);
     assert!(!leaf.is_done());
@@ -336,7 +364,11 @@ fn c9_nearest_value_wins_and_values_do_not_cancel() {
     assert!(!mid.is_done());
     cancel.cancel();
     assert!(leaf.is_done(), "a value node follows its cancelable parent");
-    assert_eq!(leaf.value::<UserId>(), Some(&UserId(2)), "values outlive cancellation");
+    assert_eq!(
+        leaf.value::<UserId>(),
+        Some(&UserId(2)),
+        "values outlive cancellation"
+    );
 }
 
 // ---- C10 ------------------------------------------------------------------
@@ -379,7 +411,8 @@ fn c11_cancel_with_cause_and_without() {
 
 #[test]
 fn c11_deadline_cause_is_reported_when_the_deadline_fires() {
-    let (ctx, _c) = Context::background().with_timeout_cause(Duration::from_millis(5), MyErr("slow backend"));
+    let (ctx, _c) =
+        Context::background().with_timeout_cause(Duration::from_millis(5), MyErr("slow backend"));
     let (child, _cc) = ctx.with_cancel();
     let (tx, rx) = mpsc::channel();
     let _af = child.after_func(move || tx.send(()).unwrap());
@@ -393,8 +426,8 @@ fn c11_deadline_cause_is_reported_when_the_deadline_fires() {
     assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
     assert_eq!(cause_str(&ctx), "already late");
 
-    let (ctx, cancel) =
-        Context::background().with_deadline_cause(Instant::now() + Duration::from_secs(60), MyErr("unused"));
+    let (ctx, cancel) = Context::background()
+        .with_deadline_cause(Instant::now() + Duration::from_secs(60), MyErr("unused"));
     cancel.cancel();
     assert_eq!(ctx.err(), Some(Error::Canceled));
     assert_eq!(cause_str(&ctx), "context canceled");
@@ -418,7 +451,10 @@ fn c12_after_func_runs_once_after_done_and_sees_the_whole_tree_done() {
     cancel.cancel();
     cancel.cancel();
     assert_eq!(runs.load(Ordering::SeqCst), 1);
-    assert!(saw_done.load(Ordering::SeqCst), "ran before the descendants were marked");
+    assert!(
+        saw_done.load(Ordering::SeqCst),
+        "ran before the descendants were marked"
+    );
     assert!(!f.stop());
 }
 
@@ -477,7 +513,11 @@ fn c12_after_func_may_reenter_the_tree() {
         cancel.cancel();
         tx.send(sibling.is_done()).unwrap();
     });
-    assert_eq!(rx.recv_timeout(EVENTUALLY), Ok(true), "deadlock or lost callback");
+    assert_eq!(
+        rx.recv_timeout(EVENTUALLY),
+        Ok(true),
+        "deadlock or lost callback"
+    );
 }
 
 #[test]
@@ -511,13 +551,23 @@ fn c13_done_registers_once_and_deregisters_on_drop() {
         assert!(poll_once(d.as_mut()).is_pending());
         assert_eq!(ctx.__stats().waiters, 1, "same task, one registration");
         let other = Waker::from(Arc::new(CountingWaker::default()));
-        assert!(d.as_mut().poll(&mut TaskCx::from_waker(&other)).is_pending());
+        assert!(d
+            .as_mut()
+            .poll(&mut TaskCx::from_waker(&other))
+            .is_pending());
         assert_eq!(ctx.__stats().waiters, 1, "a new waker replaces the old one");
     }
-    assert_eq!(ctx.__stats().waiters, 0, "dropping Done leaves nothing registered");
+    assert_eq!(
+        ctx.__stats().waiters,
+        0,
+        "dropping Done leaves nothing registered"
+    );
     cancel.cancel();
     let mut d = pin!(ctx.done());
-    assert!(poll_once(d.as_mut()).is_ready(), "resolves at once when done");
+    assert!(
+        poll_once(d.as_mut()).is_ready(),
+        "resolves at once when done"
+    );
 }
 
 #[derive(Default)]
@@ -531,7 +581,9 @@ impl std::task::Wake for CountingWaker {
 #[test]
 fn c13_one_cancel_wakes_every_waiter() {
     let (ctx, cancel) = Context::background().with_cancel();
-    let wakers: Vec<_> = (0..100).map(|_| Arc::new(CountingWaker::default())).collect();
+    let wakers: Vec<_> = (0..100)
+        .map(|_| Arc::new(CountingWaker::default()))
+        .collect();
     let mut futs: Vec<_> = (0..100).map(|_| Box::pin(ctx.done())).collect();
     for (f, w) in futs.iter_mut().zip(&wakers) {
         let w = Waker::from(w.clone());
@@ -567,7 +619,10 @@ async fn c13_many_tasks_parked_on_done_all_wake() {
     let _all = parked.acquire_many(1000).await.unwrap();
     cancel.cancel();
     for t in tasks {
-        tokio::time::timeout(EVENTUALLY, t).await.expect("a waiter was not woken").unwrap();
+        tokio::time::timeout(EVENTUALLY, t)
+            .await
+            .expect("a waiter was not woken")
+            .unwrap();
     }
 }
 
@@ -652,7 +707,9 @@ fn c16_debug_shows_kind_state_and_deadline_but_no_values() {
     #[allow(dead_code)]
     struct Secret(&'static str);
     let bg = format!("{:?}", Context::background());
-    assert!(bg.contains("background") && bg.contains("done: false") && bg.contains("deadline: None"));
+    assert!(
+        bg.contains("background") && bg.contains("done: false") && bg.contains("deadline: None")
+    );
     assert!(format!("{:?}", Context::todo()).contains("todo"));
     let (c, cancel) = Context::background().with_cancel();
     assert!(format!("{c:?}").contains("\"cancel\""));

@@ -56,7 +56,7 @@ fn c3_c4_c6_stress_eight_threads_random_subtrees() {
             let pool = pool.clone();
             let all = all.clone();
             thread::spawn(move || {
-                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1) * 0x1234_5678);
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((t as u64 + 1) * 0x1234_5678));
                 let mut mine: Vec<CancelFunc> = Vec::new();
                 let mut errs: Vec<(Context, Error)> = Vec::new();
                 for _ in 0..ROUNDS {
@@ -131,7 +131,11 @@ fn c3_c4_c6_stress_eight_threads_random_subtrees() {
             _ => {}
         }
         if m.ctx.is_done() && m.kind == Kind::Cancel {
-            assert_eq!(m.ctx.__stats().children, 0, "a done node still links children");
+            assert_eq!(
+                m.ctx.__stats().children,
+                0,
+                "a done node still links children"
+            );
         }
     }
 
