@@ -7,3 +7,6 @@
 
 #[doc(inline)]
 pub use context_core::*;
+
+#[doc(inline)]
+pub use context_macros::ctx_aware;

@@ -51,6 +51,9 @@ mod context;
 mod deadline;
 mod done;
 mod error;
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 mod run;
 mod slab;
 mod sync;

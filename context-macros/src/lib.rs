@@ -1,2 +1,130 @@
-//! `#[ctx_aware]` for the `context` crate (not yet built: see the macro
-//! issue). The crate exists so the workspace has its final shape.
+//! `#[ctx_aware]`: Go's "ctx first, check `ctx.Done()` at every blocking
+//! point" discipline, written once, by the compiler.
+//!
+//! On an `async fn` the attribute
+//!
+//! 1. inserts `ctx: &Context` as the first parameter (after `self`), unless
+//!    the first parameter already is a context (M1);
+//! 2. turns every `.await` written in the body into a race with the context:
+//!    when the context ends first, the pending future is dropped and the fn
+//!    returns at once (M3) with `()`, `None`, or `Err(E::from(error))` for
+//!    `Result<_, E>` where `E: From<context::Error>`;
+//! 3. refuses at compile time what Go leaves to `go vet` and linters: a
+//!    context that is not the first parameter (M2), a context stored in a
+//!    struct (M6), a `CancelFunc` dropped at once with `_` (M10); and warns
+//!    about a fresh `Context::background()` where a `ctx` exists (M7).
+//!
+//! ```
+//! use context::{ctx_aware, Context, Error};
+//!
+//! #[derive(Debug)]
+//! enum AppError { Gone(Error) }
+//! impl From<Error> for AppError {
+//!     fn from(e: Error) -> Self { AppError::Gone(e) }
+//! }
+//!
+//! #[ctx_aware]
+//! async fn fetch(id: u64) -> Result<u64, AppError> {
+//!     tokio::task::yield_now().await;          // raced against ctx
+//!     Ok(id * 2)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let (ctx, cancel) = Context::background().with_cancel();
+//! assert_eq!(fetch(&ctx, 21).await.unwrap(), 42);
+//! cancel.cancel();
+//! assert!(matches!(fetch(&ctx, 21).await, Err(AppError::Gone(Error::Canceled))));
+//! # }
+//! ```
+//!
+//! # What it expands to
+//!
+//! ```ignore
+//! #[ctx_aware]
+//! async fn fetch(id: u64) -> Result<User, AppError> {
+//!     let row = db.query(id).await?;
+//!     Ok(row.into())
+//! }
+//! // becomes, in substance:
+//! async fn fetch(ctx: &::context::Context, id: u64) -> Result<User, AppError> {
+//!     let __context_ctx: &::context::Context = &ctx;   // hygienic: shadowing `ctx` is fine
+//!     let row = match ::context::Context::run(__context_ctx, db.query(id)).await {
+//!         Ok(v) => v,
+//!         Err(e) => return ::context::__private::cancelled(e), // Err(AppError::from(e))
+//!     }?;
+//!     Ok(row.into())
+//! }
+//! ```
+//!
+//! Each raced await costs one atomic load over a plain `.await` when the
+//! future is ready, and one registration when it suspends (see the crate's
+//! benchmarks). Racing each await, rather than the whole body once, is what
+//! lets `#[shield]` keep a cleanup step running after a cancel.
+//!
+//! # Where it applies
+//!
+//! - On an `async fn`: free, inherent method, trait method (with or without a
+//!   default body), trait impl method. On an `impl` block or a `trait`: each
+//!   `async fn` inside (M5). On an inline `mod`: every async fn, impl, trait,
+//!   struct and enum inside.
+//! - On a `struct` or `enum`: only the field check (M6).
+//! - With `#[async_trait]`: put `#[ctx_aware]` above it (M11). Put it above
+//!   `#[tracing::instrument]` too; below, `instrument` would race the whole
+//!   body once instead of each await.
+//!
+//! # What it leaves alone
+//!
+//! Awaits inside closures, `async` blocks, nested items and macro
+//! invocations (`tokio::select!`, `join!`: race those with `ctx.run(..)` by
+//! hand), and `ctx.done().await`. `#[shield]` on a statement or expression
+//! keeps its awaits un-raced, for cleanup that must finish (M4):
+//!
+//! ```
+//! # use context::ctx_aware;
+//! # async fn flush() {}
+//! #[ctx_aware]
+//! async fn save() {
+//!     #[shield]
+//!     flush().await; // runs to the end even if ctx is cancelled
+//! }
+//! ```
+//!
+//! `#[ctx_aware(crate = path::to::context)]` names the runtime for crates
+//! that re-export `context` under another path.
+
+mod args;
+mod errors;
+mod fields;
+mod item;
+mod respan;
+mod rewrite;
+mod sig;
+
+use proc_macro::TokenStream;
+use quote::quote;
+
+/// Makes an `async fn` (or each one in an `impl`, `trait` or `mod`) take
+/// `ctx: &Context` and stop at the first `.await` after its context ends;
+/// rejects contexts stored in structs. See the crate docs.
+#[proc_macro_attribute]
+pub fn ctx_aware(args: TokenStream, input: TokenStream) -> TokenStream {
+    let args = match syn::parse::<args::Args>(args) {
+        Ok(a) => a,
+        Err(e) => {
+            let mut out = proc_macro2::TokenStream::from(input);
+            out.extend(e.to_compile_error());
+            return out.into();
+        }
+    };
+    let mut item: syn::Item = match syn::parse(input.clone()) {
+        Ok(i) => i,
+        Err(e) => {
+            let mut out = proc_macro2::TokenStream::from(input);
+            out.extend(e.to_compile_error());
+            return out.into();
+        }
+    };
+    let mut errs = errors::Errors::default();
+    let extra = item::expand(&mut item, &args.krate, &mut errs);
+    quote!(#item #extra #errs).into()
+}

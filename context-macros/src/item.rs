@@ -1,0 +1,87 @@
+//! What the attribute is on: a fn (M1-M4, M8), an `impl` or a `trait`
+//! (each async fn inside, M5), an inline `mod` (everything inside), or a
+//! `struct`/`enum` (M6). Anything else is an error naming these.
+
+use proc_macro2::TokenStream;
+use syn::spanned::Spanned;
+use syn::{Block, ImplItem, Item, Path, ReturnType, Signature, TraitItem};
+
+use crate::errors::Errors;
+use crate::rewrite::{self, Body};
+use crate::{fields, sig};
+
+/// Expands `item` in place; returns items to emit beside it.
+pub fn expand(item: &mut Item, krate: &Path, errs: &mut Errors) -> TokenStream {
+    match item {
+        Item::Fn(f) => expand_fn(&mut f.sig, Some(&mut f.block), krate, errs),
+        Item::Impl(i) => {
+            for it in &mut i.items {
+                if let ImplItem::Fn(f) = it {
+                    if wants(&f.sig) {
+                        expand_fn(&mut f.sig, Some(&mut f.block), krate, errs);
+                    }
+                }
+            }
+        }
+        Item::Trait(t) => {
+            for it in &mut t.items {
+                if let TraitItem::Fn(f) = it {
+                    if wants(&f.sig) {
+                        expand_fn(&mut f.sig, f.default.as_mut(), krate, errs);
+                    }
+                }
+            }
+        }
+        Item::Mod(m) => match &mut m.content {
+            None => errs.spanned(
+                &m.ident,
+                "`#[ctx_aware]` on a file module (`mod m;`) is unstable in Rust: put it on an inline `mod m { .. }` or on the items inside",
+            ),
+            Some((_, items)) => {
+                let mut extra = Vec::new();
+                for it in items.iter_mut() {
+                    let nested = match it {
+                        Item::Fn(f) if !wants(&f.sig) => continue,
+                        Item::Fn(_) | Item::Impl(_) | Item::Trait(_) | Item::Mod(_) => expand(it, krate, errs),
+                        Item::Struct(_) | Item::Enum(_) => expand(it, krate, errs),
+                        _ => continue,
+                    };
+                    if !nested.is_empty() {
+                        extra.push(Item::Verbatim(nested));
+                    }
+                }
+                items.extend(extra);
+            }
+        },
+        Item::Struct(s) => return fields::check(&s.generics, std::iter::once(&s.fields), krate),
+        Item::Enum(e) => return fields::check(&e.generics, e.variants.iter().map(|v| &v.fields), krate),
+        other => errs.push(syn::Error::new(
+            other.span(),
+            "`#[ctx_aware]` goes on an `async fn`, an `impl` block, a `trait`, an inline `mod`, a `struct` or an `enum`",
+        )),
+    }
+    TokenStream::new()
+}
+
+/// Inside an `impl`, `trait` or `mod`: async fns, and fns that
+/// `#[async_trait]` already expanded (so that M11 can say so).
+fn wants(sig: &Signature) -> bool {
+    sig.asyncness.is_some() || sig::is_boxed_future(&sig.output)
+}
+
+fn expand_fn(sig: &mut Signature, block: Option<&mut Block>, krate: &Path, errs: &mut Errors) {
+    let Some(ctx) = sig::prepare(sig, krate, errs) else {
+        return;
+    };
+    let Some(block) = block else { return };
+    let ret_span = match &sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => sig.ident.span(),
+    };
+    let body = Body {
+        ctx: &ctx,
+        krate,
+        ret_span,
+    };
+    rewrite::rewrite(block, &body, errs);
+}
