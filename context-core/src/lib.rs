@@ -45,15 +45,15 @@
 //!   released, not on a new goroutine.
 #![forbid(unsafe_code)]
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 mod after_func;
 mod cancel;
 mod context;
 mod deadline;
 mod done;
 mod error;
-#[doc(hidden)]
-#[path = "private.rs"]
-pub mod __private;
 mod run;
 mod slab;
 mod sync;

@@ -27,7 +27,8 @@ impl Parse for Args {
                 input.parse::<Token![,]>()?;
             }
         }
-        let krate = krate.unwrap_or_else(|| syn::parse_quote_spanned!(Span::call_site()=> ::context));
+        let krate =
+            krate.unwrap_or_else(|| syn::parse_quote_spanned!(Span::call_site()=> ::context));
         Ok(Args { krate })
     }
 }

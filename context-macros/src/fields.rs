@@ -17,7 +17,11 @@ use syn::{Fields, GenericArgument, Generics, Path, PathArguments, Type, TypePath
 
 use crate::respan::respan;
 
-pub fn check<'a>(generics: &Generics, fields: impl Iterator<Item = &'a Fields>, krate: &Path) -> TokenStream {
+pub fn check<'a>(
+    generics: &Generics,
+    fields: impl Iterator<Item = &'a Fields>,
+    krate: &Path,
+) -> TokenStream {
     let mut probes = Vec::new();
     for f in fields.flat_map(|f| f.iter()) {
         let mut walk = Walk::default();
@@ -72,7 +76,11 @@ impl<'a> Visit<'a> for Walk<'a> {
         if p.path.is_ident("Self") || p.path.segments.first().is_some_and(|s| s.ident == "Self") {
             self.mentions_self = true;
         }
-        if p.path.segments.last().is_some_and(|s| s.ident == "PhantomData") {
+        if p.path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "PhantomData")
+        {
             return;
         }
         visit::visit_type_path(self, p);
@@ -93,6 +101,5 @@ impl<'a> Visit<'a> for Walk<'a> {
 }
 
 fn ends_in_context(p: &TypePath) -> bool {
-    p.qself.is_none()
-        && crate::sig::is_context_path(&Type::Path(p.clone()))
+    p.qself.is_none() && crate::sig::is_context_path(&Type::Path(p.clone()))
 }

@@ -14,28 +14,17 @@
 //!    struct (M6), a `CancelFunc` dropped at once with `_` (M10); and warns
 //!    about a fresh `Context::background()` where a `ctx` exists (M7).
 //!
-//! ```
-//! use context::{ctx_aware, Context, Error};
-//!
-//! #[derive(Debug)]
-//! enum AppError { Gone(Error) }
-//! impl From<Error> for AppError {
-//!     fn from(e: Error) -> Self { AppError::Gone(e) }
-//! }
-//!
+//! ```ignore
 //! #[ctx_aware]
-//! async fn fetch(id: u64) -> Result<u64, AppError> {
-//!     tokio::task::yield_now().await;          // raced against ctx
-//!     Ok(id * 2)
+//! async fn fetch(id: u64) -> Result<u64, AppError> {   // AppError: From<context::Error>
+//!     let row = db.query(id).await?;                     // raced against ctx
+//!     Ok(row)
 //! }
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let (ctx, cancel) = Context::background().with_cancel();
-//! assert_eq!(fetch(&ctx, 21).await.unwrap(), 42);
-//! cancel.cancel();
-//! assert!(matches!(fetch(&ctx, 21).await, Err(AppError::Gone(Error::Canceled))));
-//! # }
+//! // callers: fetch(&ctx, 7).await
 //! ```
+//!
+//! Runnable examples are in the docs of the `context` crate, which
+//! re-exports this attribute.
 //!
 //! # What it expands to
 //!
@@ -79,9 +68,7 @@
 //! hand), and `ctx.done().await`. `#[shield]` on a statement or expression
 //! keeps its awaits un-raced, for cleanup that must finish (M4):
 //!
-//! ```
-//! # use context::ctx_aware;
-//! # async fn flush() {}
+//! ```ignore
 //! #[ctx_aware]
 //! async fn save() {
 //!     #[shield]

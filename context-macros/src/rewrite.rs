@@ -105,7 +105,9 @@ impl Rewriter<'_, '_> {
         let run = respan(self.body.krate, at);
         let ret = self.body.ret_span;
         let ret_krate = respan(self.body.krate, ret);
-        let ok = Ident::new("__context_ok", Span::mixed_site());
+        // Hygienic, but located at the user's await: a type error in the
+        // awaited value is reported on the user's line (M9).
+        let ok = Ident::new("__context_ok", Span::mixed_site().located_at(at));
         let err = Ident::new("__context_err", Span::mixed_site());
         let early = quote_spanned!(ret=> return #ret_krate::__private::cancelled(#err));
         syn::parse_quote_spanned! {at=>
@@ -127,7 +129,9 @@ impl Rewriter<'_, '_> {
     /// M10: `let (c, _) = x.with_cancel();` drops the `CancelFunc` at once.
     fn check_dropped_cancel(&mut self, l: &Local) {
         let Some(init) = &l.init else { return };
-        let Expr::MethodCall(m) = &*init.expr else { return };
+        let Expr::MethodCall(m) = &*init.expr else {
+            return;
+        };
         if !WITH_CANCEL.iter().any(|w| m.method == w) {
             return;
         }
@@ -163,7 +167,9 @@ fn no_effect(errs: &mut Errors, marker: &Attribute) {
 }
 
 fn is_fresh_root(call: &ExprCall) -> bool {
-    let Expr::Path(p) = &*call.func else { return false };
+    let Expr::Path(p) = &*call.func else {
+        return false;
+    };
     let segs: Vec<_> = p.path.segments.iter().collect();
     segs.len() >= 2
         && call.args.is_empty()
@@ -188,7 +194,8 @@ impl VisitMut for Rewriter<'_, '_> {
             Expr::Await(aw) => {
                 self.visit_expr_mut(&mut aw.base);
                 if self.shield == 0 && self.nested == 0 && !self.is_ctx_done(&aw.base) {
-                    let Expr::Await(aw) = std::mem::replace(e, Expr::Verbatim(Default::default())) else {
+                    let Expr::Await(aw) = std::mem::replace(e, Expr::Verbatim(Default::default()))
+                    else {
                         unreachable!()
                     };
                     *e = self.race(aw);

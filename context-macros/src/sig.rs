@@ -26,7 +26,9 @@ pub fn is_context_path(ty: &Type) -> bool {
         return false;
     }
     let segs: Vec<_> = p.path.segments.iter().collect();
-    let Some(last) = segs.last() else { return false };
+    let Some(last) = segs.last() else {
+        return false;
+    };
     if last.ident != "Context" || !last.arguments.is_none() {
         return false;
     }
@@ -56,12 +58,12 @@ pub fn prepare(sig: &mut Signature, krate: &Path, errs: &mut Errors) -> Option<I
     if sig.asyncness.is_none() {
         if is_boxed_future(&sig.output) {
             errs.spanned(
-                &sig.fn_token,
+                sig.fn_token,
                 "this fn was already expanded by `#[async_trait]`: put `#[ctx_aware]` above `#[async_trait]`",
             );
         } else {
             errs.spanned(
-                &sig.fn_token,
+                sig.fn_token,
                 "`#[ctx_aware]` goes on an `async fn`: write `async fn`, or take `ctx: &Context` by hand and use `ctx.run(..)` in a sync fn",
             );
         }

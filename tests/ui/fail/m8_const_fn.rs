@@ -1,0 +1,8 @@
+use context::ctx_aware;
+
+#[ctx_aware]
+const fn f() -> u8 {
+    1
+}
+
+fn main() {}
