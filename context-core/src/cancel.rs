@@ -66,6 +66,25 @@ impl CancelFunc {
     }
 }
 
+impl CancelFunc {
+    /// A second handle on the same context: either one cancels it, when
+    /// called or dropped. For watchers (signals) that cancel on their own.
+    #[cfg_attr(not(feature = "signal"), allow(dead_code))]
+    pub(crate) fn duplicate(&self) -> CancelFunc {
+        CancelFunc {
+            node: Arc::clone(&self.node),
+        }
+    }
+
+    /// `cancel_with_cause` with a cause that is already shared.
+    pub(crate) fn cancel_with_shared_cause(&self, cause: crate::Cause) {
+        if self.node.is_marked() {
+            return;
+        }
+        tree::resume(self.node.cancel(CANCELED, Some(cause)).run());
+    }
+}
+
 impl Drop for CancelFunc {
     fn drop(&mut self) {
         self.cancel();

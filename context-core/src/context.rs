@@ -249,6 +249,11 @@ impl Context {
         Done::new(self.cancel_node().map(|n| &**n))
     }
 
+    /// [`done`](Context::done) that owns the context: `'static`.
+    pub(crate) fn done_owned(&self) -> crate::done::OwnedDone {
+        crate::done::OwnedDone::new(self.cancel_node().cloned())
+    }
+
     /// Whether this context is done (Go's `select` on `Done()` with a
     /// `default`). Takes no lock: one atomic load, plus a clock read while a
     /// deadline is pending. A deadline counts from the moment it passes,

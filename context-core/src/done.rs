@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use crate::tree::CancelNode;
@@ -28,6 +29,13 @@ const UNREGISTERED: usize = usize::MAX;
 /// ```
 pub struct Done<'a> {
     node: Option<&'a CancelNode>,
+    waiter: Waiter,
+}
+
+/// A task's registration on a node: shared by [`Done`] (borrowing its
+/// context) and [`OwnedDone`] (owning it, for futures that must be
+/// `'static`, such as the HTTP layer's).
+pub(crate) struct Waiter {
     /// The key of our waker in the node's list, or `UNREGISTERED`.
     key: usize,
     /// Identity (data, vtable) of the waker registered under `key`, to skip
@@ -39,20 +47,11 @@ fn waker_id(w: &Waker) -> (usize, usize) {
     (w.data() as usize, w.vtable() as *const _ as usize)
 }
 
-impl<'a> Done<'a> {
-    #[inline]
-    pub(crate) fn new(node: Option<&'a CancelNode>) -> Done<'a> {
-        Done {
-            node,
-            key: UNREGISTERED,
-            waker_id: (0, 0),
-        }
-    }
-
-    #[inline]
-    pub(crate) fn node(&self) -> Option<&'a CancelNode> {
-        self.node
-    }
+impl Waiter {
+    const NEW: Waiter = Waiter {
+        key: UNREGISTERED,
+        waker_id: (0, 0),
+    };
 
     /// Makes sure `waker` is woken when the node is done: `Ready` if it
     /// already is. The caller has checked `is_done()` just before.
@@ -66,6 +65,49 @@ impl<'a> Done<'a> {
         self.waker_id = waker_id(waker);
         Poll::Pending
     }
+
+    /// `Done`'s poll: ready once `node` (if any) is done.
+    fn poll(&mut self, node: Option<&CancelNode>, waker: &Waker) -> Poll<()> {
+        let Some(node) = node else {
+            return Poll::Pending;
+        };
+        if node.is_done() {
+            self.key = UNREGISTERED; // the cancel took our waker
+            return Poll::Ready(());
+        }
+        self.poll_register(node, waker)
+    }
+
+    /// Takes our waker out again. Inlined: most waiters (inside `run` on a
+    /// ready future) never registered, and must cost a compare, not a call.
+    #[inline]
+    fn release(&mut self, node: Option<&CancelNode>) {
+        if self.key != UNREGISTERED {
+            if let Some(node) = node {
+                node.deregister(self.key);
+            }
+        }
+    }
+}
+
+impl<'a> Done<'a> {
+    #[inline]
+    pub(crate) fn new(node: Option<&'a CancelNode>) -> Done<'a> {
+        Done {
+            node,
+            waiter: Waiter::NEW,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn node(&self) -> Option<&'a CancelNode> {
+        self.node
+    }
+
+    /// See [`Waiter::poll_register`].
+    pub(crate) fn poll_register(&mut self, node: &CancelNode, waker: &Waker) -> Poll<()> {
+        self.waiter.poll_register(node, waker)
+    }
 }
 
 impl Future for Done<'_> {
@@ -73,27 +115,14 @@ impl Future for Done<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let Some(node) = this.node else {
-            return Poll::Pending;
-        };
-        if node.is_done() {
-            this.key = UNREGISTERED; // the cancel took our waker
-            return Poll::Ready(());
-        }
-        this.poll_register(node, cx.waker())
+        this.waiter.poll(this.node, cx.waker())
     }
 }
 
 impl Drop for Done<'_> {
-    /// Inlined: most `Done`s (inside `run` on a ready future) never
-    /// registered, and dropping them must cost a compare, not a call.
     #[inline]
     fn drop(&mut self) {
-        if self.key != UNREGISTERED {
-            if let Some(node) = self.node {
-                node.deregister(self.key);
-            }
-        }
+        self.waiter.release(self.node);
     }
 }
 
@@ -101,7 +130,38 @@ impl fmt::Debug for Done<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Done")
             .field("done", &self.node.is_some_and(CancelNode::is_done))
-            .field("registered", &(self.key != UNREGISTERED))
+            .field("registered", &(self.waiter.key != UNREGISTERED))
             .finish()
+    }
+}
+
+/// [`Done`] that owns its context's node: `'static`, for futures that are
+/// stored or spawned. Same contract.
+pub(crate) struct OwnedDone {
+    node: Option<Arc<CancelNode>>,
+    waiter: Waiter,
+}
+
+impl OwnedDone {
+    pub(crate) fn new(node: Option<Arc<CancelNode>>) -> OwnedDone {
+        OwnedDone {
+            node,
+            waiter: Waiter::NEW,
+        }
+    }
+}
+
+impl Future for OwnedDone {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.waiter.poll(this.node.as_deref(), cx.waker())
+    }
+}
+
+impl Drop for OwnedDone {
+    fn drop(&mut self) {
+        self.waiter.release(self.node.as_deref());
     }
 }

@@ -49,22 +49,34 @@
 #[path = "private.rs"]
 pub mod __private;
 mod after_func;
+#[cfg(all(feature = "axum", not(loom)))]
+mod axum;
 mod cancel;
 mod context;
 mod deadline;
 mod done;
 mod error;
+#[cfg(not(loom))]
+mod group;
+#[cfg(all(feature = "http", not(loom)))]
+pub mod http;
 mod run;
+#[cfg(all(feature = "signal", not(loom)))]
+pub mod signal;
 mod slab;
 mod sync;
 mod tree;
 mod value;
 
 pub use after_func::AfterFunc;
+#[cfg(all(feature = "axum", not(loom)))]
+pub use axum::MissingContextLayer;
 pub use cancel::CancelFunc;
 pub use context::Context;
 pub use done::Done;
 pub use error::{Cause, Error};
+#[cfg(not(loom))]
+pub use group::{Group, TaskPanicked};
 pub use run::Run;
 #[doc(hidden)]
 pub use tree::NodeStats;

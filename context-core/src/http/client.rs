@@ -1,0 +1,173 @@
+//! Client side: deadlines that travel with outgoing calls.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+use http::{HeaderMap, HeaderName, Request};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::grpc_timeout::{encode, GRPC_TIMEOUT};
+use super::BoxError;
+use crate::done::OwnedDone;
+use crate::{Context, Error};
+
+/// Writes the time `ctx` has left as a `grpc-timeout` header, rounded up.
+/// Fails fast, writing nothing, if `ctx` is done or its deadline is spent:
+/// such a call should not be sent. A context without a deadline writes
+/// nothing (and removes a `grpc-timeout` already there, which would claim
+/// a deadline that this caller does not have).
+///
+/// ```
+/// use std::time::Duration;
+/// use context_core::{http::inject_deadline, Context};
+///
+/// let (ctx, _cancel) = Context::background().with_timeout(Duration::from_secs(2));
+/// let mut headers = http::HeaderMap::new();
+/// inject_deadline(&ctx, &mut headers).unwrap();
+/// assert!(headers["grpc-timeout"].to_str().unwrap().ends_with('u'));
+/// ```
+pub fn inject_deadline(ctx: &Context, headers: &mut HeaderMap) -> Result<(), Error> {
+    if let Some(e) = ctx.err() {
+        return Err(e);
+    }
+    let name = HeaderName::from_static(GRPC_TIMEOUT);
+    match ctx.deadline() {
+        None => {
+            headers.remove(&name);
+        }
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::DeadlineExceeded);
+            }
+            headers.insert(name, encode(left));
+        }
+    }
+    Ok(())
+}
+
+/// Propagates the deadline of the [`Context`] found in each outgoing
+/// request's extensions (put it there with
+/// `req.extensions_mut().insert(ctx.clone())`), and drops the call when that
+/// context ends. Requests without a context pass through untouched.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PropagateLayer;
+
+impl PropagateLayer {
+    /// The layer.
+    pub fn new() -> Self {
+        PropagateLayer
+    }
+}
+
+impl<S> Layer<S> for PropagateLayer {
+    type Service = Propagate<S>;
+
+    fn layer(&self, inner: S) -> Propagate<S> {
+        Propagate { inner }
+    }
+}
+
+/// The service made by [`PropagateLayer`].
+#[derive(Clone, Debug)]
+pub struct Propagate<S> {
+    inner: S,
+}
+
+impl<S, B> Service<Request<B>> for Propagate<S>
+where
+    S: Service<Request<B>>,
+    S::Error: Into<BoxError>,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = PropagateFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        let ctx = req.extensions().get::<Context>().cloned();
+        if let Some(ctx) = &ctx {
+            if let Err(e) = inject_deadline(ctx, req.headers_mut()) {
+                return PropagateFuture {
+                    fut: None,
+                    done: Context::background().done_owned(),
+                    ctx: None,
+                    failed: Some(e),
+                };
+            }
+        }
+        PropagateFuture {
+            fut: Some(self.inner.call(req)),
+            done: ctx
+                .as_ref()
+                .map_or_else(|| Context::background().done_owned(), Context::done_owned),
+            ctx,
+            failed: None,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`Propagate`]: the call, raced against its context.
+    pub struct PropagateFuture<F> {
+        #[pin]
+        fut: Option<F>,
+        done: OwnedDone,
+        ctx: Option<Context>,
+        failed: Option<Error>,
+    }
+}
+
+impl<F, T, E> Future for PropagateFuture<F>
+where
+    F: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<T, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Some(e) = this.failed.take() {
+            return Poll::Ready(Err(Box::new(e)));
+        }
+        let err = this.ctx.as_ref().and_then(Context::err);
+        if let Some(e) = err {
+            this.fut.set(None); // drop the in-flight call now
+            return Poll::Ready(Err(Box::new(e)));
+        }
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+            panic!("PropagateFuture polled after completion");
+        };
+        if let Poll::Ready(r) = fut.poll(cx) {
+            this.fut.set(None);
+            return Poll::Ready(r.map_err(Into::into));
+        }
+        match Pin::new(this.done).poll(cx) {
+            Poll::Ready(()) => {
+                this.fut.set(None);
+                let e = this
+                    .ctx
+                    .as_ref()
+                    .and_then(Context::err)
+                    .unwrap_or(Error::Canceled);
+                Poll::Ready(Err(Box::new(e)))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F> fmt::Debug for PropagateFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PropagateFuture")
+            .field("ctx", &self.ctx)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,318 @@
+//! Server side: `ContextLayer`, a context per request.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Request, Response, StatusCode};
+use http_body::Body;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::body::ContextBody;
+use super::grpc_timeout::{decode, GRPC_TIMEOUT};
+use super::is_grpc;
+use crate::done::OwnedDone;
+use crate::{CancelFunc, Context, Error};
+
+/// The cause of a request context whose client went away: hyper dropped the
+/// response future (the handler) or the response body before it was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Disconnected;
+
+impl fmt::Display for Disconnected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the client went away before the response was sent")
+    }
+}
+
+impl std::error::Error for Disconnected {}
+
+/// Holds a request's `CancelFunc`: `finish` ends the context normally (the
+/// response is out); a drop without `finish` means the client went away.
+pub(crate) struct Guard(Option<CancelFunc>);
+
+impl Guard {
+    pub(crate) fn finish(mut self) {
+        if let Some(c) = self.0.take() {
+            c.cancel();
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.take() {
+            c.cancel_with_cause(Disconnected);
+        }
+    }
+}
+
+/// Gives each request a [`Context`], in its extensions. See the
+/// [module docs](super) for when it ends and what is answered on its behalf.
+///
+/// ```
+/// use std::time::Duration;
+/// use context_core::{http::ContextLayer, Context};
+///
+/// let (base, _stop_all) = Context::background().with_cancel();
+/// let layer = ContextLayer::new(base)
+///     .default_timeout(Duration::from_secs(10)) // no grpc-timeout header
+///     .max_timeout(Duration::from_secs(60));    // clamps the header
+/// # let _ = layer;
+/// ```
+#[derive(Clone, Debug)]
+pub struct ContextLayer {
+    base: Context,
+    default: Option<Duration>,
+    max: Option<Duration>,
+}
+
+impl ContextLayer {
+    /// Request contexts derive from `base`: cancel it to end every request.
+    pub fn new(base: Context) -> Self {
+        ContextLayer {
+            base,
+            default: None,
+            max: None,
+        }
+    }
+
+    /// The timeout of a request without a `grpc-timeout` header (none by default).
+    pub fn default_timeout(mut self, timeout: Duration) -> Self {
+        self.default = Some(timeout);
+        self
+    }
+
+    /// The longest a request may run, whatever its header says.
+    pub fn max_timeout(mut self, timeout: Duration) -> Self {
+        self.max = Some(timeout);
+        self
+    }
+}
+
+impl<S> Layer<S> for ContextLayer {
+    type Service = ContextService<S>;
+
+    fn layer(&self, inner: S) -> ContextService<S> {
+        ContextService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service made by [`ContextLayer`].
+#[derive(Clone, Debug)]
+pub struct ContextService<S> {
+    inner: S,
+    layer: ContextLayer,
+}
+
+/// What the layer answers on the handler's behalf.
+#[derive(Debug)]
+enum Reply {
+    Malformed(String),
+    DeadlineExceeded,
+    Unavailable,
+}
+
+impl Reply {
+    fn for_error(e: Error) -> Reply {
+        match e {
+            Error::DeadlineExceeded => Reply::DeadlineExceeded,
+            Error::Canceled => Reply::Unavailable,
+        }
+    }
+
+    fn into_response<B>(self, grpc: bool) -> Response<ContextBody<B>>
+    where
+        B: Body,
+    {
+        let (status, code, text) = match self {
+            Reply::Malformed(reason) => (StatusCode::BAD_REQUEST, "13", reason),
+            Reply::DeadlineExceeded => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "4",
+                Error::DeadlineExceeded.to_string(),
+            ),
+            Reply::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "14",
+                "the server is shutting down".to_string(),
+            ),
+        };
+        let mut resp = if grpc {
+            // gRPC: a trailers-only response, HTTP 200 with the status in headers.
+            let mut r = Response::new(ContextBody::message(Bytes::new()));
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/grpc"),
+            );
+            h.insert("grpc-status", HeaderValue::from_static(code));
+            if let Ok(v) = HeaderValue::from_str(&text) {
+                h.insert("grpc-message", v);
+            }
+            r
+        } else {
+            let mut r = Response::new(ContextBody::message(Bytes::from(text + "\n")));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            r
+        };
+        if !grpc {
+            *resp.status_mut() = status;
+        }
+        resp
+    }
+}
+
+impl<S, ReqB, ResB> Service<Request<ReqB>> for ContextService<S>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>>,
+    ResB: Body,
+    ResB::Data: From<Bytes>,
+{
+    type Response = Response<ContextBody<ResB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
+        let grpc = is_grpc(req.headers());
+        let header = match req
+            .headers()
+            .get(GRPC_TIMEOUT)
+            .map(|v| decode(v.as_bytes()))
+        {
+            None => None,
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => return ResponseFuture::reply(Reply::Malformed(e.to_string()), grpc),
+        };
+        let timeout = match (header.or(self.layer.default), self.layer.max) {
+            (Some(t), Some(max)) => Some(t.min(max)),
+            (t, max) => t.or(max),
+        };
+        let (ctx, cancel) = match timeout {
+            Some(t) => self.layer.base.with_timeout(t),
+            None => self.layer.base.with_cancel(),
+        };
+        if let Some(e) = ctx.err() {
+            // Spent before it started (`grpc-timeout: 0n`) or shutting down:
+            // the handler is never called.
+            return ResponseFuture::reply(Reply::for_error(e), grpc);
+        }
+        req.extensions_mut().insert(ctx.clone());
+        ResponseFuture {
+            fut: Some(self.inner.call(req)),
+            done: ctx.done_owned(),
+            ctx,
+            guard: Some(Guard(Some(cancel))),
+            reply: None,
+            grpc,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`ContextService`]. Dropping it before it
+    /// completes (the client went away) cancels the request's context with
+    /// [`Disconnected`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        fut: Option<F>,
+        done: OwnedDone,
+        ctx: Context,
+        guard: Option<Guard>,
+        reply: Option<Reply>,
+        grpc: bool,
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    fn reply(reply: Reply, grpc: bool) -> Self {
+        ResponseFuture {
+            fut: None,
+            done: Context::background().done_owned(),
+            ctx: Context::background(),
+            guard: None,
+            reply: Some(reply),
+            grpc,
+        }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Body,
+    B::Data: From<Bytes>,
+{
+    type Output = Result<Response<ContextBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Some(reply) = this.reply.take() {
+            return Poll::Ready(Ok(reply.into_response(*this.grpc)));
+        }
+        if let Some(e) = this.ctx.err() {
+            return Poll::Ready(Ok(ended(this.fut, this.guard, e, *this.grpc)));
+        }
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+            panic!("ResponseFuture polled after completion");
+        };
+        match fut.poll(cx) {
+            Poll::Ready(Ok(resp)) => {
+                let guard = this.guard.take();
+                this.fut.set(None);
+                Poll::Ready(Ok(resp.map(|b| ContextBody::new(b, guard))))
+            }
+            Poll::Ready(Err(e)) => {
+                if let Some(g) = this.guard.take() {
+                    g.finish();
+                }
+                this.fut.set(None);
+                Poll::Ready(Err(e))
+            }
+            Poll::Pending => match Pin::new(this.done).poll(cx) {
+                Poll::Ready(()) => {
+                    let e = this.ctx.err().unwrap_or(Error::Canceled);
+                    Poll::Ready(Ok(ended(this.fut, this.guard, e, *this.grpc)))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+/// The request's context ended before the handler answered: drop the
+/// handler now, and answer for it.
+fn ended<F, B: Body>(
+    mut fut: Pin<&mut Option<F>>,
+    guard: &mut Option<Guard>,
+    e: Error,
+    grpc: bool,
+) -> Response<ContextBody<B>> {
+    fut.set(None);
+    if let Some(g) = guard.take() {
+        g.finish();
+    }
+    Reply::for_error(e).into_response(grpc)
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("ctx", &self.ctx)
+            .finish_non_exhaustive()
+    }
+}
