@@ -1,0 +1,197 @@
+//! The main example: an HTTP search service in the shape of the Go blog's
+//! `handleSearch`, where every request has a context.
+//!
+//! - `ContextLayer` gives each request a context: it ends when the client
+//!   hangs up, when its deadline passes (from a `grpc-timeout` header,
+//!   clamped to 5 s, 2 s by default) or when the server stops it.
+//! - `GET /search?q=..&timeout=..` narrows that deadline further, fans out to
+//!   three backends with the request's context, and answers with whatever
+//!   finished in time. Backends that are too slow stop at once: they are
+//!   `#[ctx_aware]`, so each of their awaits is raced against the context.
+//! - SIGINT/SIGTERM: stop accepting, give in-flight requests a grace period,
+//!   then cancel them (two contexts, see `context::signal`).
+//!
+//! Run it with `cargo run --example server`, then try the curl line it
+//! prints. `cargo run --example server -- --self-test` sends a few requests
+//! to itself, then a SIGINT, and exits.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::extract::Query;
+use axum::routing::get;
+use axum::Router;
+use context::http::ContextLayer;
+use context::signal::{notify_context, Signal};
+use context::{ctx_aware, Context, Error};
+use serde_like::SearchParams;
+
+/// Query parsing without serde: `q` and `timeout` (`250ms`, `2s`).
+mod serde_like {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    pub struct SearchParams {
+        pub q: String,
+        pub timeout: Option<Duration>,
+    }
+
+    impl SearchParams {
+        pub fn parse(raw: &HashMap<String, String>) -> Result<Self, String> {
+            let q = raw.get("q").cloned().ok_or("missing ?q=")?;
+            let timeout = raw.get("timeout").map(|t| parse_duration(t)).transpose()?;
+            Ok(SearchParams { q, timeout })
+        }
+    }
+
+    fn parse_duration(s: &str) -> Result<Duration, String> {
+        let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+        let n: u64 = n
+            .parse()
+            .map_err(|_| format!("bad timeout {s:?}: use 250ms or 2s"))?;
+        match unit {
+            "ms" => Ok(Duration::from_millis(n)),
+            "s" | "" => Ok(Duration::from_secs(n)),
+            _ => Err(format!("bad timeout unit in {s:?}: use ms or s")),
+        }
+    }
+}
+
+/// One search backend: answers after its own latency, unless the context
+/// ends first (then this fn returns `Err` at that `.await`).
+#[ctx_aware]
+async fn backend(name: &'static str, latency: Duration, q: String) -> Result<String, Error> {
+    tokio::time::sleep(latency).await;
+    Ok(format!(
+        "{name}: 3 results for {q:?} ({} ms)",
+        latency.as_millis()
+    ))
+}
+
+/// Fans out to three backends with the request's context (narrowed by
+/// `?timeout=`), and reports what finished in time.
+async fn search(
+    ctx: Context,
+    Query(raw): Query<std::collections::HashMap<String, String>>,
+) -> Result<String, String> {
+    let params = SearchParams::parse(&raw)?;
+    let (ctx, _cancel) = match params.timeout {
+        Some(t) => ctx.with_timeout(t),
+        None => ctx.with_cancel(),
+    };
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (name, ms) in [("web", 80), ("images", 250), ("news", 600)] {
+        let (ctx, q) = (ctx.clone(), params.q.clone());
+        tasks.spawn(async move {
+            (
+                name,
+                backend(&ctx, name, Duration::from_millis(ms), q).await,
+            )
+        });
+    }
+    let mut lines = Vec::new();
+    while let Some(Ok((name, r))) = tasks.join_next().await {
+        lines.push(match r {
+            Ok(line) => line,
+            Err(e) => format!("{name}: skipped ({e})"),
+        });
+    }
+    lines.sort();
+    lines.push(format!("took {} ms", started.elapsed().as_millis()));
+    Ok(lines.join("\n") + "\n")
+}
+
+async fn bind() -> tokio::net::TcpListener {
+    match tokio::net::TcpListener::bind("127.0.0.1:8080").await {
+        Ok(l) => l,
+        Err(_) => tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port"),
+    }
+}
+
+async fn self_test(addr: SocketAddr) {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<bytes::Bytes>>();
+    let requests = [
+        ("/search?q=rust", None),
+        ("/search?q=rust&timeout=300ms", None),
+        ("/search?q=rust", Some("100m")),
+        ("/search?q=rust", Some("ten seconds")),
+    ];
+    for (path, header) in requests {
+        let mut req = http::Request::get(format!("http://{addr}{path}"));
+        if let Some(h) = header {
+            req = req.header("grpc-timeout", h);
+        }
+        let resp = client
+            .request(req.body(Full::default()).unwrap())
+            .await
+            .expect("request");
+        let status = resp.status();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        println!(
+            "--- GET {path} (grpc-timeout: {}) -> {status}",
+            header.unwrap_or("none")
+        );
+        print!("{}", String::from_utf8_lossy(&body));
+    }
+    println!("--- sending SIGINT to myself");
+    let pid = std::process::id().to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+}
+
+#[tokio::main]
+async fn main() {
+    let self_testing = std::env::args().any(|a| a == "--self-test");
+
+    // The base of every request: cancelled a grace period after a signal.
+    let (requests, stop_requests) = Context::background().with_cancel();
+    // Ends on the first SIGINT/SIGTERM: stop accepting.
+    let (shutdown, _stop_watching) = notify_context(
+        &Context::background(),
+        &[Signal::Interrupt, Signal::Terminate],
+    );
+
+    let app = Router::new().route("/search", get(search)).layer(
+        ContextLayer::new(requests)
+            .default_timeout(Duration::from_secs(2))
+            .max_timeout(Duration::from_secs(5)),
+    );
+    let listener = bind().await;
+    let addr = listener.local_addr().unwrap();
+    println!("listening on http://{addr}");
+    println!("try: curl 'http://{addr}/search?q=rust&timeout=300ms'");
+    println!("stop with Ctrl-C");
+
+    if self_testing {
+        tokio::spawn(self_test(addr));
+    }
+    let drain = shutdown.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { drain.done().await })
+            .await
+    });
+
+    shutdown.done().await;
+    println!(
+        "{}: draining for up to 2 s",
+        shutdown.cause().map(|c| c.to_string()).unwrap_or_default()
+    );
+    // axum's graceful shutdown never cancels in-flight handlers: after the
+    // grace period, the base context does.
+    if tokio::time::timeout(Duration::from_secs(2), server)
+        .await
+        .is_err()
+    {
+        stop_requests.cancel();
+        println!("grace period over: in-flight requests cancelled");
+    }
+    println!("stopped");
+}
