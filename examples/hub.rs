@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use context::signal::{notify_context, Signal};
@@ -21,10 +20,10 @@ use context::{ctx_aware, Context, Error};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{broadcast, Notify};
 
+/// The hub's shared state. The root context is not stored here: it is
+/// passed to each session as an argument, as Go passes `ctx`.
 #[derive(Clone)]
 struct Hub {
-    /// The root of every session: the sessions end when it does.
-    root: Context,
     tx: broadcast::Sender<String>,
     live: Arc<AtomicUsize>,
     all_gone: Arc<Notify>,
@@ -68,7 +67,7 @@ async fn write_loop(
     Ok(())
 }
 
-async fn session(hub: Hub, socket: WebSocket) {
+async fn session(root: Context, hub: Hub, socket: WebSocket) {
     hub.live.fetch_add(1, Ordering::SeqCst);
     let _count = Session(hub.clone());
     let (sink, stream) = socket.split();
@@ -76,14 +75,20 @@ async fn session(hub: Hub, socket: WebSocket) {
     // Whichever side ends first (client left, or the root was cancelled)
     // ends the session: dropping the other half closes the socket.
     tokio::select! {
-        r = read_loop(&hub.root, stream, hub.tx.clone()) => r,
-        r = write_loop(&hub.root, sink, rx) => r,
+        r = read_loop(&root, stream, hub.tx.clone()) => r,
+        r = write_loop(&root, sink, rx) => r,
     }
     .ok();
 }
 
-async fn upgrade(State(hub): State<Hub>, ws: WebSocketUpgrade) -> axum::response::Response {
-    ws.on_upgrade(move |socket| session(hub, socket))
+/// The route: each upgraded connection becomes a session under `root`.
+fn routes(root: Context, hub: Hub) -> Router {
+    Router::new().route(
+        "/ws",
+        get(move |ws: WebSocketUpgrade| async move {
+            ws.on_upgrade(move |socket| session(root, hub, socket))
+        }),
+    )
 }
 
 async fn demo(addr: std::net::SocketAddr, stop: &context::CancelFunc) {
@@ -118,14 +123,11 @@ async fn main() {
     );
     let (tx, _) = broadcast::channel(64);
     let hub = Hub {
-        root: root.clone(),
         tx,
         live: Arc::default(),
         all_gone: Arc::default(),
     };
-    let app = Router::new()
-        .route("/ws", get(upgrade))
-        .with_state(hub.clone());
+    let app = routes(root.clone(), hub.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     println!("hub on ws://{addr}/ws");

@@ -35,6 +35,9 @@ use crate::{CancelFunc, Cause, Context};
 /// assert_eq!(err.to_string(), "backend down");
 /// # }
 /// ```
+// The group owns its context: it is the tree's own plumbing, made by
+// `Group::new` and handed to each task as an argument.
+// ctx-lint: allow(ctx-in-struct)
 pub struct Group {
     ctx: Context,
     cancel: Arc<CancelFunc>,

@@ -47,6 +47,8 @@ fn live() -> isize {
     LIVE.with(Cell::get)
 }
 
+// Children made and dropped at once on purpose, to measure allocations.
+// ctx-lint: allow(dropped-cancel)
 #[test]
 fn c6_a_child_costs_one_allocation_of_at_most_64_bytes() {
     let (parent, _cancel) = Context::background().with_cancel();
@@ -80,6 +82,7 @@ fn c6_a_child_costs_one_allocation_of_at_most_64_bytes() {
     assert_eq!(allocs, 0);
 }
 
+// ctx-lint: allow(dropped-cancel)
 #[test]
 fn c6_a_million_child_cycles_leave_memory_flat() {
     let (parent, _cancel) = Context::background().with_value(1u32).with_cancel();

@@ -22,7 +22,9 @@ impl Rng {
     }
 }
 
-/// A context made during the run, its parent, and how it was made.
+/// A context made during the run, its parent, and how it was made: the
+/// test's own bookkeeping, which must keep contexts to check them later.
+// ctx-lint: allow(ctx-in-struct)
 #[derive(Clone)]
 struct Made {
     ctx: Context,

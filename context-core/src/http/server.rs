@@ -64,6 +64,8 @@ impl Drop for Guard {
 ///     .max_timeout(Duration::from_secs(60));    // clamps the header
 /// # let _ = layer;
 /// ```
+// The layer owns the base every request context derives from.
+// ctx-lint: allow(ctx-in-struct)
 #[derive(Clone, Debug)]
 pub struct ContextLayer {
     base: Context,
