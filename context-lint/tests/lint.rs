@@ -193,3 +193,26 @@ fn exit_codes_of_the_binary() {
     assert_eq!(code(&["does/not/exist"]), Some(2));
     assert_eq!(code(&["--help"]), Some(0));
 }
+
+#[test]
+fn gitignored_files_are_not_checked() {
+    let dir = std::env::temp_dir().join(format!("ctx-lint-gitignore-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let bad = "struct S { ctx: Context }\n";
+    std::fs::write(dir.join("src/checked.rs"), bad).unwrap();
+    std::fs::write(dir.join("src/generated.rs"), bad).unwrap();
+    std::fs::write(dir.join(".gitignore"), "src/generated.rs\n").unwrap();
+    let root = dir.display().to_string();
+    let (code, out, _) = run_lib(&[root.as_str(), "--format", "json"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let files: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with("checked.rs"));
+}
