@@ -159,52 +159,57 @@ fn calls<F: std::future::Future<Output = Option<u64>>>(
     })
 }
 
+/// One group: the five variants of the same 10-await fn, side by side.
+macro_rules! variants {
+    ($c:expr, $rt:expr, $ctx:expr, $token:expr, $group:literal,
+     $plain:ident, $annotated:ident, $select:ident, $until:ident) => {{
+        let (rt, ctx, token) = ($rt, $ctx, $token);
+        let mut g = $c.benchmark_group($group);
+        g.bench_function("plain", |b| b.iter_custom(|n| calls(rt, n, $plain)));
+        g.bench_function("ctx_aware", |b| {
+            b.iter_custom(|n| calls(rt, n, || $annotated(ctx)))
+        });
+        g.bench_function("whole_body_ctx_run", |b| {
+            b.iter_custom(|n| calls(rt, n, || async { ctx.run($plain()).await.ok().flatten() }))
+        });
+        g.bench_function("select_biased_token", |b| {
+            b.iter_custom(|n| calls(rt, n, || $select(token)))
+        });
+        g.bench_function("run_until_cancelled", |b| {
+            b.iter_custom(|n| calls(rt, n, || $until(token)))
+        });
+        g.finish();
+    }};
+}
+
 fn per_await(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let (ctx, _cancel) = Context::background().with_cancel();
     let token = CancellationToken::new();
-
-    let mut g = c.benchmark_group("fn_with_10_ready_awaits");
-    g.bench_function("plain", |b| b.iter_custom(|n| calls(&rt, n, plain_ready)));
-    g.bench_function("ctx_aware", |b| {
-        b.iter_custom(|n| calls(&rt, n, || annotated_ready(&ctx)))
-    });
-    g.bench_function("whole_body_ctx_run", |b| {
-        b.iter_custom(|n| {
-            calls(&rt, n, || async {
-                ctx.run(plain_ready()).await.ok().flatten()
-            })
-        })
-    });
-    g.bench_function("select_biased_token", |b| {
-        b.iter_custom(|n| calls(&rt, n, || select_ready(&token)))
-    });
-    g.bench_function("run_until_cancelled", |b| {
-        b.iter_custom(|n| calls(&rt, n, || until_ready(&token)))
-    });
-    g.finish();
-
-    let mut g = c.benchmark_group("fn_with_10_yield_now_awaits");
-    g.bench_function("plain", |b| b.iter_custom(|n| calls(&rt, n, plain_yield)));
-    g.bench_function("ctx_aware", |b| {
-        b.iter_custom(|n| calls(&rt, n, || annotated_yield(&ctx)))
-    });
-    g.bench_function("whole_body_ctx_run", |b| {
-        b.iter_custom(|n| {
-            calls(&rt, n, || async {
-                ctx.run(plain_yield()).await.ok().flatten()
-            })
-        })
-    });
-    g.bench_function("select_biased_token", |b| {
-        b.iter_custom(|n| calls(&rt, n, || select_yield(&token)))
-    });
-    g.bench_function("run_until_cancelled", |b| {
-        b.iter_custom(|n| calls(&rt, n, || until_yield(&token)))
-    });
-    g.finish();
+    variants!(
+        c,
+        &rt,
+        &ctx,
+        &token,
+        "fn_with_10_ready_awaits",
+        plain_ready,
+        annotated_ready,
+        select_ready,
+        until_ready
+    );
+    variants!(
+        c,
+        &rt,
+        &ctx,
+        &token,
+        "fn_with_10_yield_now_awaits",
+        plain_yield,
+        annotated_yield,
+        select_yield,
+        until_yield
+    );
 }
 
 criterion_group! {

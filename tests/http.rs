@@ -87,8 +87,8 @@ async fn deadline_from_header_clamped_by_max_default_when_absent() {
     assert!((4000..=5000).contains(&left), "the default: {left}");
 }
 
-#[tokio::test]
-async fn malformed_header_is_rejected_with_a_reason_and_never_reaches_the_handler() {
+/// A server whose handler only counts its calls, behind `ContextLayer`.
+async fn counting_server() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
     let c2 = calls.clone();
     let app = Router::new()
@@ -100,18 +100,28 @@ async fn malformed_header_is_rejected_with_a_reason_and_never_reaches_the_handle
             }),
         )
         .layer(ContextLayer::new(Context::background()));
-    let addr = serve(app).await;
-    let c = client(false);
+    (serve(app).await, calls)
+}
 
-    let r = c
-        .request(
-            get_req(addr, "/")
-                .header("grpc-timeout", "12x")
-                .body(Full::default())
-                .unwrap(),
-        )
+/// GET `/` with `headers`.
+async fn get_with(
+    addr: std::net::SocketAddr,
+    headers: &[(&str, &str)],
+) -> http::Response<hyper::body::Incoming> {
+    let mut req = get_req(addr, "/");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    client(false)
+        .request(req.body(Full::default()).unwrap())
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn malformed_header_is_rejected_with_a_reason_and_never_reaches_the_handler() {
+    let (addr, calls) = counting_server().await;
+    let r = get_with(addr, &[("grpc-timeout", "12x")]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let text = body_text(r.into_body()).await;
     assert!(
@@ -119,16 +129,14 @@ async fn malformed_header_is_rejected_with_a_reason_and_never_reaches_the_handle
         "{text}"
     );
 
-    let r = c
-        .request(
-            get_req(addr, "/")
-                .header("grpc-timeout", "123456789S")
-                .header("content-type", "application/grpc")
-                .body(Full::default())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let r = get_with(
+        addr,
+        &[
+            ("grpc-timeout", "123456789S"),
+            ("content-type", "application/grpc"),
+        ],
+    )
+    .await;
     assert_eq!(
         r.status(),
         StatusCode::OK,
@@ -144,39 +152,17 @@ async fn malformed_header_is_rejected_with_a_reason_and_never_reaches_the_handle
 
 #[tokio::test]
 async fn a_spent_deadline_is_answered_504_without_calling_the_handler() {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c2 = calls.clone();
-    let app = Router::new()
-        .route(
-            "/",
-            get(move || async move {
-                c2.fetch_add(1, Ordering::SeqCst);
-                "called"
-            }),
-        )
-        .layer(ContextLayer::new(Context::background()));
-    let addr = serve(app).await;
-    let c = client(false);
-    let r = c
-        .request(
-            get_req(addr, "/")
-                .header("grpc-timeout", "0n")
-                .body(Full::default())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let (addr, calls) = counting_server().await;
+    let r = get_with(addr, &[("grpc-timeout", "0n")]).await;
     assert_eq!(r.status(), StatusCode::GATEWAY_TIMEOUT);
-    let r = c
-        .request(
-            get_req(addr, "/")
-                .header("grpc-timeout", "0m")
-                .header("content-type", "application/grpc+proto")
-                .body(Full::default())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let r = get_with(
+        addr,
+        &[
+            ("grpc-timeout", "0m"),
+            ("content-type", "application/grpc+proto"),
+        ],
+    )
+    .await;
     assert_eq!(r.headers()["grpc-status"], "4");
     assert_eq!(calls.load(Ordering::SeqCst), 0);
 }
