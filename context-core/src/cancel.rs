@@ -76,7 +76,8 @@ impl CancelFunc {
         }
     }
 
-    /// `cancel_with_cause` with a cause that is already shared.
+    /// `cancel_with_cause` with a cause that is already shared (`Group`).
+    #[cfg(not(loom))]
     pub(crate) fn cancel_with_shared_cause(&self, cause: crate::Cause) {
         if self.node.is_marked() {
             return;

@@ -250,6 +250,7 @@ impl Context {
     }
 
     /// [`done`](Context::done) that owns the context: `'static`.
+    #[cfg(any(feature = "http", feature = "signal"))]
     pub(crate) fn done_owned(&self) -> crate::done::OwnedDone {
         crate::done::OwnedDone::new(self.cancel_node().cloned())
     }

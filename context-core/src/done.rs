@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+#[cfg(any(feature = "http", feature = "signal"))]
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Waker};
 
@@ -136,12 +137,14 @@ impl fmt::Debug for Done<'_> {
 }
 
 /// [`Done`] that owns its context's node: `'static`, for futures that are
-/// stored or spawned. Same contract.
+/// stored or spawned (the HTTP layers, the signal watcher). Same contract.
+#[cfg(any(feature = "http", feature = "signal"))]
 pub(crate) struct OwnedDone {
     node: Option<Arc<CancelNode>>,
     waiter: Waiter,
 }
 
+#[cfg(any(feature = "http", feature = "signal"))]
 impl OwnedDone {
     pub(crate) fn new(node: Option<Arc<CancelNode>>) -> OwnedDone {
         OwnedDone {
@@ -151,6 +154,7 @@ impl OwnedDone {
     }
 }
 
+#[cfg(any(feature = "http", feature = "signal"))]
 impl Future for OwnedDone {
     type Output = ();
 
@@ -160,6 +164,7 @@ impl Future for OwnedDone {
     }
 }
 
+#[cfg(any(feature = "http", feature = "signal"))]
 impl Drop for OwnedDone {
     fn drop(&mut self) {
         self.waiter.release(self.node.as_deref());
