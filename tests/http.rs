@@ -49,42 +49,18 @@ async fn deadline_from_header_clamped_by_max_default_when_absent() {
             .max_timeout(Duration::from_secs(30)),
     );
     let addr = serve(app).await;
-    let c = client(false);
-    let ms = |s: String| s.parse::<u64>().unwrap();
+    let left = |r: http::Response<hyper::body::Incoming>| async move {
+        body_text(r.into_body()).await.parse::<u64>().unwrap()
+    };
 
-    let r = c
-        .request(
-            get_req(addr, "/")
-                .header("grpc-timeout", "2S")
-                .body(Full::default())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let left = ms(body_text(r.into_body()).await);
-    assert!((1000..=2000).contains(&left), "{left}");
+    let ms = left(get_with(addr, &[("grpc-timeout", "2S")]).await).await;
+    assert!((1000..=2000).contains(&ms), "{ms}");
 
-    let r = c
-        .request(
-            get_req(addr, "/")
-                .header("grpc-timeout", "90M")
-                .body(Full::default())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let left = ms(body_text(r.into_body()).await);
-    assert!(
-        (29_000..=30_000).contains(&left),
-        "clamped to the max: {left}"
-    );
+    let ms = left(get_with(addr, &[("grpc-timeout", "90M")]).await).await;
+    assert!((29_000..=30_000).contains(&ms), "clamped to the max: {ms}");
 
-    let r = c
-        .request(get_req(addr, "/").body(Full::default()).unwrap())
-        .await
-        .unwrap();
-    let left = ms(body_text(r.into_body()).await);
-    assert!((4000..=5000).contains(&left), "the default: {left}");
+    let ms = left(get_with(addr, &[]).await).await;
+    assert!((4000..=5000).contains(&ms), "the default: {ms}");
 }
 
 /// A server whose handler only counts its calls, behind `ContextLayer`.

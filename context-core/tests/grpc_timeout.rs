@@ -7,15 +7,8 @@ use std::time::Duration;
 
 use context_core::http::grpc_timeout::{decode, encode, DecodeError};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+mod common;
+use common::Rng;
 
 fn unit_nanos(encoded: &str) -> u128 {
     match encoded.as_bytes()[encoded.len() - 1] {

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context as TaskCx, Wake, Waker};
+use std::task::{Context as TaskCx, Waker};
 
 use context_core::{Context, Error};
 use loom::thread;
@@ -22,13 +22,8 @@ impl std::fmt::Display for E {
 }
 impl std::error::Error for E {}
 
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+mod common;
+use common::CountingWaker;
 
 /// C2/C3/C6: a child created while its parent is being cancelled is either
 /// linked and then cancelled, or born cancelled; never live, never left linked.
@@ -191,7 +186,11 @@ fn after_func_registration_races_cancel() {
         let runs = Arc::new(AtomicUsize::new(0));
         let r = runs.clone();
         let c = ctx.clone();
-        let t = thread::spawn(move || c.after_func(move || drop(r.fetch_add(1, Ordering::SeqCst))));
+        let t = thread::spawn(move || {
+            c.after_func(move || {
+                r.fetch_add(1, Ordering::SeqCst);
+            })
+        });
         cancel.cancel();
         let f = t.join().unwrap();
         assert_eq!(runs.load(Ordering::SeqCst), 1);

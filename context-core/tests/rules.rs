@@ -10,7 +10,10 @@ use std::task::{Context as TaskCx, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::CountingWaker;
 use context_core::{Context, Error};
+
+mod common;
 
 /// Generous bound for events that should take microseconds: a hang fails
 /// the test instead of freezing the run.
@@ -572,14 +575,6 @@ fn c13_done_registers_once_and_deregisters_on_drop() {
         poll_once(d.as_mut()).is_ready(),
         "resolves at once when done"
     );
-}
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-impl std::task::Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
 }
 
 #[test]

@@ -9,18 +9,8 @@ use std::time::Duration;
 
 use context_core::{CancelFunc, Context, Error};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+mod common;
+use common::Rng;
 
 /// A context made during the run, its parent, and how it was made: the
 /// test's own bookkeeping, which must keep contexts to check them later.
