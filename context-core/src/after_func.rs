@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::sync::{lock, Mutex};
-use crate::tree::{CancelNode, Fire};
+use crate::tree::{Fire, NodeRef};
 
 /// A callback that runs once its context is done, unless stopped first.
 /// Made by [`Context::after_func`](crate::Context::after_func).
@@ -35,7 +35,7 @@ use crate::tree::{CancelNode, Fire};
 pub struct AfterFunc {
     callback: Arc<dyn Callback>,
     /// Where the callback is registered, to take it out on `stop()`.
-    registered: Option<(Arc<CancelNode>, usize)>,
+    registered: Option<(NodeRef, usize)>,
 }
 
 /// The callback, claimed exactly once: by `fire` (it runs) or `claim` (it
@@ -65,10 +65,7 @@ impl<F: FnOnce() + Send> Callback for Once<F> {
 }
 
 impl AfterFunc {
-    pub(crate) fn new<F: FnOnce() + Send + 'static>(
-        node: Option<&Arc<CancelNode>>,
-        f: F,
-    ) -> AfterFunc {
+    pub(crate) fn new<F: FnOnce() + Send + 'static>(node: Option<&NodeRef>, f: F) -> AfterFunc {
         let callback: Arc<dyn Callback> = Arc::new(Once {
             f: Mutex::new(Some(f)),
         });
@@ -78,7 +75,7 @@ impl AfterFunc {
                 return None;
             }
             match node.add_after(callback.clone()) {
-                Ok(key) => Some((Arc::clone(node), key)),
+                Ok(key) => Some((NodeRef::clone(node), key)),
                 Err(_) => {
                     callback.fire();
                     None

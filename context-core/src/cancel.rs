@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::tree::{self, CancelNode, CANCELED};
+use crate::tree::{self, NodeRef, CANCELED};
 
 /// Cancels the context it came with, and every context derived from it.
 ///
@@ -32,11 +32,11 @@ use crate::tree::{self, CancelNode, CANCELED};
 /// ```
 #[must_use = "dropping a CancelFunc cancels its context at once: bind it to a name such as `_cancel` (not `_`)"]
 pub struct CancelFunc {
-    node: Arc<CancelNode>,
+    node: NodeRef,
 }
 
 impl CancelFunc {
-    pub(crate) fn new(node: Arc<CancelNode>) -> CancelFunc {
+    pub(crate) fn new(node: NodeRef) -> CancelFunc {
         CancelFunc { node }
     }
 
@@ -72,7 +72,7 @@ impl CancelFunc {
     #[cfg_attr(not(feature = "signal"), allow(dead_code))]
     pub(crate) fn duplicate(&self) -> CancelFunc {
         CancelFunc {
-            node: Arc::clone(&self.node),
+            node: NodeRef::clone(&self.node),
         }
     }
 

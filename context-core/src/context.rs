@@ -12,7 +12,7 @@ use crate::deadline::{self, NO_DEADLINE};
 use crate::done::Done;
 use crate::error::{Cause, Error};
 use crate::run::Run;
-use crate::tree::CancelNode;
+use crate::tree::{CancelNode, NodeRef};
 use crate::value::{self, ValueNode};
 
 /// Carries a cancellation signal, a deadline and request-scoped values
@@ -54,7 +54,7 @@ enum Repr {
     Background,
     Todo,
     /// `with_cancel`, `with_deadline`, `with_timeout`.
-    Cancel(Arc<CancelNode>),
+    Cancel(NodeRef),
     /// `with_value`.
     Value(Arc<ValueNode>),
     /// `without_cancel`: the parent's values, nothing else. Costs no node.
@@ -84,7 +84,7 @@ impl Context {
 
     /// The nearest cancelable node: where done-ness, errors and deadlines live.
     #[inline]
-    fn cancel_node(&self) -> Option<&Arc<CancelNode>> {
+    fn cancel_node(&self) -> Option<&NodeRef> {
         // Three arms, not five: LLVM then emits two compares instead of a
         // jump table, which costs a visible nanosecond on the `run` hot path.
         match &self.repr {
@@ -113,7 +113,7 @@ impl Context {
             cause,
         );
         let ctx = Context {
-            repr: Repr::Cancel(Arc::clone(&node)),
+            repr: Repr::Cancel(NodeRef::clone(&node)),
         };
         (ctx, CancelFunc::new(node))
     }

@@ -15,10 +15,10 @@
 //! runs user code on the reader's thread.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::tree::{CancelNode, Fired};
+use crate::tree::{CancelNode, Fired, NodeRef};
 
 /// Bits of the state word left for the deadline; see `tree.rs`.
 pub(crate) const DEADLINE_BITS: u32 = 60;
@@ -79,7 +79,7 @@ struct Timer {
 
 struct TimerState {
     /// Nodes that own a deadline, keyed by (deadline, address).
-    due: BTreeMap<(u64, usize), Arc<CancelNode>>,
+    due: BTreeMap<(u64, usize), NodeRef>,
     /// Callbacks of deadlines that a reader noticed first.
     deferred: Vec<Fired>,
     /// When the thread will look at `due` next by itself (`NO_DEADLINE`:
@@ -118,7 +118,7 @@ fn lock(m: &Mutex<TimerState>) -> std::sync::MutexGuard<'_, TimerState> {
 
 /// Arms `node`'s own deadline. If the node is already done by the time the
 /// entry is in (a racing cancel removed nothing), the entry is taken out again.
-pub(crate) fn schedule(node: &Arc<CancelNode>) {
+pub(crate) fn schedule(node: &NodeRef) {
     let t = timer();
     let mut s = lock(&t.state);
     let k = key(node);
@@ -126,7 +126,7 @@ pub(crate) fn schedule(node: &Arc<CancelNode>) {
     if wake {
         s.sleeping_until = k.0;
     }
-    s.due.insert(k, Arc::clone(node));
+    s.due.insert(k, NodeRef::clone(node));
     if node.is_marked() {
         let stale = s.due.remove(&k);
         drop(s);

@@ -3,8 +3,6 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-#[cfg(any(feature = "http", feature = "signal"))]
-use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use crate::tree::CancelNode;
@@ -140,13 +138,13 @@ impl fmt::Debug for Done<'_> {
 /// stored or spawned (the HTTP layers, the signal watcher). Same contract.
 #[cfg(any(feature = "http", feature = "signal"))]
 pub(crate) struct OwnedDone {
-    node: Option<Arc<CancelNode>>,
+    node: Option<crate::tree::NodeRef>,
     waiter: Waiter,
 }
 
 #[cfg(any(feature = "http", feature = "signal"))]
 impl OwnedDone {
-    pub(crate) fn new(node: Option<Arc<CancelNode>>) -> OwnedDone {
+    pub(crate) fn new(node: Option<crate::tree::NodeRef>) -> OwnedDone {
         OwnedDone {
             node,
             waiter: Waiter::NEW,

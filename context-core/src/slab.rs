@@ -68,14 +68,12 @@ impl<T> Slab<T> {
         Some(v)
     }
 
-    /// Moves every value out, leaving the slab empty (its buffer is kept).
-    pub(crate) fn drain_into(&mut self, out: &mut Vec<T>) {
-        self.free = usize::MAX;
-        self.len = 0;
-        out.extend(self.entries.drain(..).filter_map(|e| match e {
+    /// Every value, in key order.
+    pub(crate) fn into_values(self) -> impl Iterator<Item = T> {
+        self.entries.into_iter().filter_map(|e| match e {
             Entry::Full(v) => Some(v),
             Entry::Free(_) => None,
-        }));
+        })
     }
 }
 
@@ -95,11 +93,7 @@ mod tests {
         assert_eq!(s.get_mut(c), Some(&mut "c"));
         let d = s.insert("d");
         assert_eq!(d, b, "the freed slot is reused");
-        let mut out = Vec::new();
-        s.drain_into(&mut out);
-        out.sort();
-        assert_eq!(out, ["a", "c", "d"]);
-        assert!(s.is_empty());
-        assert_eq!(s.remove(a), None);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.into_values().collect::<Vec<_>>(), ["a", "d", "c"]);
     }
 }

@@ -18,9 +18,9 @@
 //!   race the store, since every fast-path CAS expects `HOLDS` clear.
 //! - `parent`/`values` are immutable: the nearest cancelable ancestor and the
 //!   nearest value node.
-//! - `inner` (the lock) guards the children, waiters, after-funcs and causes.
-//!   A live node's lock holds its children; once done, its lists are empty
-//!   and nothing is ever added again.
+//! - `inner` (the lock, a spin lock: see `sync.rs`) guards the children,
+//!   waiters, after-funcs and causes. A live node's lock holds its children;
+//!   once done, its lists are empty and nothing is ever added again.
 //!
 //! # Invariants
 //!
@@ -31,10 +31,10 @@
 //!    of wakers, causes and nodes happen after the lock is released. That is
 //!    why a waker or after-func may re-enter the tree (create a child, cancel
 //!    a sibling) without deadlocking.
-//! 3. A parent's lists own its live children (`Arc`), a child owns its parent
-//!    (`Arc`). The cycle is broken when the child is cancelled: it unlinks
-//!    itself, and a child is always cancelled before it can be freed, since
-//!    its `CancelFunc` cancels on drop. A parent with no children holds no
+//! 3. A parent's lists own its live children (a counted `NodeRef`), a child
+//!    owns its parent (`NodeRef`). The cycle is broken when the child is
+//!    cancelled: it unlinks itself, and a child is always cancelled before it
+//!    can be freed, since its `CancelFunc` cancels on drop. A parent with no children holds no
 //!    list: the first child sits inline, the rest in a map allocated on demand.
 //! 4. A deadline that has passed counts as done for every reader, before the
 //!    timer fires. The first reader that notices marks the tree (so `err()`
@@ -62,10 +62,14 @@ const INHERITED: u64 = 0b100;
 const HOLDS: u64 = 0b1000;
 const SHIFT: u32 = 64 - DEADLINE_BITS;
 
+/// A counted handle on a node. triomphe's `Arc` has no weak count, so
+/// freeing a node is one atomic decrement, not std's two.
+pub(crate) type NodeRef = triomphe::Arc<CancelNode>;
+
 /// A cancelable context's shared state. See the module docs.
 pub(crate) struct CancelNode {
     word: AtomicU64,
-    parent: Option<Arc<CancelNode>>,
+    parent: Option<NodeRef>,
     values: Option<Arc<ValueNode>>,
     inner: Mutex<Inner>,
 }
@@ -73,7 +77,7 @@ pub(crate) struct CancelNode {
 #[derive(Default)]
 struct Inner {
     /// The first child, inline: a lone child costs its parent no allocation.
-    child: Option<Arc<CancelNode>>,
+    child: Option<NodeRef>,
     extra: Option<Box<Extra>>,
 }
 
@@ -81,7 +85,7 @@ struct Inner {
 #[derive(Default)]
 struct Extra {
     /// Children beyond the inline one, by address.
-    children: HashMap<usize, Arc<CancelNode>, BuildHasherDefault<AddrHasher>>,
+    children: HashMap<usize, NodeRef, BuildHasherDefault<AddrHasher>>,
     waiters: Slab<Waker>,
     afters: Slab<Arc<dyn Fire>>,
     /// The cause this node was done with, when it is not just its `err()`.
@@ -106,11 +110,13 @@ pub(crate) trait Fire: Send + Sync {
     fn fire(&self);
 }
 
-/// What a cancel must notify once every lock is released.
+/// What a cancel must notify once every lock is released: the nodes' own
+/// lists, moved whole (no copy of ten thousand wakers before the first
+/// wake), one per node that had any.
 #[derive(Default)]
 pub(crate) struct Fired {
-    wakers: Vec<Waker>,
-    afters: Vec<Arc<dyn Fire>>,
+    wakers: Vec<Slab<Waker>>,
+    afters: Vec<Slab<Arc<dyn Fire>>>,
 }
 
 /// A panic caught in a callback, to re-raise once every callback has run.
@@ -133,10 +139,10 @@ impl Fired {
 
     fn run_all(self) -> Option<Panic> {
         let mut panic = None;
-        for w in self.wakers {
+        for w in self.wakers.into_iter().flat_map(Slab::into_values) {
             w.wake();
         }
-        for f in self.afters {
+        for f in self.afters.into_iter().flat_map(Slab::into_values) {
             if let Err(p) = catch_unwind(AssertUnwindSafe(|| f.fire())) {
                 panic.get_or_insert(p);
             }
@@ -169,11 +175,11 @@ impl CancelNode {
     /// to it, or born done if the parent already is. `own_deadline` is
     /// `NO_DEADLINE` for `with_cancel`.
     pub(crate) fn new(
-        parent: Option<&Arc<CancelNode>>,
+        parent: Option<&NodeRef>,
         values: Option<Arc<ValueNode>>,
         own_deadline: u64,
         deadline_cause: Option<Cause>,
-    ) -> Arc<CancelNode> {
+    ) -> NodeRef {
         let inherited = parent.map_or(NO_DEADLINE, |p| p.deadline_nanos());
         // Like Go, a deadline no earlier than the parent's adds no timer.
         let owns = own_deadline < inherited;
@@ -185,7 +191,7 @@ impl CancelNode {
             })
         });
         let holds = if extra.is_some() { HOLDS } else { 0 };
-        let node = Arc::new(CancelNode {
+        let node = NodeRef::new(CancelNode {
             word: AtomicU64::new(deadline << SHIFT | holds),
             parent: parent.cloned(),
             values,
@@ -200,11 +206,11 @@ impl CancelNode {
                 return node;
             }
             match g.child {
-                None => g.child = Some(Arc::clone(&node)),
+                None => g.child = Some(NodeRef::clone(&node)),
                 Some(_) => {
-                    let addr = Arc::as_ptr(&node) as usize;
+                    let addr = NodeRef::as_ptr(&node) as usize;
                     let e = g.extra.get_or_insert_with(Box::default);
-                    e.children.insert(addr, Arc::clone(&node));
+                    e.children.insert(addr, NodeRef::clone(&node));
                 }
             }
         }
@@ -392,12 +398,13 @@ impl CancelNode {
 
     /// Sets this one node's state, moving its children into `work` and its
     /// callbacks into `fired`. False if it was already done.
+    #[inline]
     fn mark(
         &self,
         state: u64,
         inherited: bool,
         cause: Option<Cause>,
-        work: &mut Vec<Arc<CancelNode>>,
+        work: &mut Vec<NodeRef>,
         fired: &mut Fired,
     ) -> bool {
         let w = self.word.load(Ordering::Acquire);
@@ -405,17 +412,15 @@ impl CancelNode {
             return false;
         }
         let d = w >> SHIFT;
-        let passed = d != NO_DEADLINE && state == CANCELED && deadline::now_nanos() >= d;
-        // A deadline that passed before this cancel arrived wins: a reader
-        // may already have seen `DeadlineExceeded`, and `err()` never changes.
-        let (state, inherited, cause) = if passed {
-            (EXPIRED, false, Some(self.deadline_cause()))
-        } else {
-            (state, inherited, cause)
-        };
-        let flags = state | if inherited { INHERITED } else { 0 };
+        if d != NO_DEADLINE && state == CANCELED && deadline::now_nanos() >= d {
+            // A deadline that passed before this cancel arrived wins: a reader
+            // may already have seen `DeadlineExceeded`, and `err()` never changes.
+            let cause = Some(self.deadline_cause());
+            return self.mark_locked(EXPIRED, false, cause, work, fired);
+        }
         if w & HOLDS == 0 && cause.is_none() {
             // Nothing can be under the lock: one CAS, no lock (see `HOLDS`).
+            let flags = state | if inherited { INHERITED } else { 0 };
             match self
                 .word
                 .compare_exchange(w, w | flags, Ordering::AcqRel, Ordering::Acquire)
@@ -428,6 +433,21 @@ impl CancelNode {
                 Err(_) => {} // something was just added: take the lock
             }
         }
+        self.mark_locked(state, inherited, cause, work, fired)
+    }
+
+    /// `mark` for a node whose lock may guard something, or with a cause to
+    /// record. Out of line: the common leaf cancel never gets here.
+    #[inline(never)]
+    fn mark_locked(
+        &self,
+        state: u64,
+        inherited: bool,
+        cause: Option<Cause>,
+        work: &mut Vec<NodeRef>,
+        fired: &mut Fired,
+    ) -> bool {
+        let flags = state | if inherited { INHERITED } else { 0 };
         let mut g = lock(&self.inner);
         // With `HOLDS` set no fast-path CAS can succeed, so a plain store
         // under the lock cannot lose a race.
@@ -445,12 +465,22 @@ impl CancelNode {
             }));
         }
         drop(g);
-        if let Some(mut e) = old {
-            work.extend(e.children.drain().map(|(_, c)| c));
-            e.waiters.drain_into(&mut fired.wakers);
-            e.afters.drain_into(&mut fired.afters);
+        if let Some(e) = old {
+            let Extra {
+                children,
+                waiters,
+                afters,
+                ..
+            } = *e;
+            work.extend(children.into_values());
+            if !waiters.is_empty() {
+                fired.wakers.push(waiters);
+            }
+            if !afters.is_empty() {
+                fired.afters.push(afters);
+            }
         }
-        self.unschedule_own(d);
+        self.unschedule_own(w >> SHIFT);
         true
     }
 
@@ -474,7 +504,7 @@ impl CancelNode {
         let taken = if g
             .child
             .as_ref()
-            .is_some_and(|c| std::ptr::eq(Arc::as_ptr(c), me))
+            .is_some_and(|c| std::ptr::eq(NodeRef::as_ptr(c), me))
         {
             g.child.take()
         } else {
@@ -581,7 +611,10 @@ impl Drop for CancelNode {
     fn drop(&mut self) {
         let mut next = self.parent.take();
         while let Some(p) = next {
-            next = Arc::into_inner(p).and_then(|mut n| n.parent.take());
+            next = NodeRef::into_unique(p).and_then(|n| {
+                let mut n = triomphe::UniqueArc::into_inner(n);
+                n.parent.take()
+            });
         }
     }
 }
@@ -613,7 +646,8 @@ mod tests {
 
     #[test]
     fn a_node_fits_in_64_bytes_with_its_counts() {
-        // ArcInner = two counts (16 bytes) + the node: the budget is 64.
+        // triomphe's ArcInner = one count (8 bytes) + the node: the issue's
+        // budget is 64.
         assert!(
             std::mem::size_of::<CancelNode>() <= 48,
             "{}",

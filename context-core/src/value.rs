@@ -7,13 +7,13 @@
 use std::any::{Any, TypeId};
 use std::sync::Arc;
 
-use crate::tree::CancelNode;
+use crate::tree::NodeRef;
 
 pub(crate) struct ValueNode {
     /// The nearest value node above this one.
     next: Option<Arc<ValueNode>>,
     /// The nearest cancelable ancestor: this context's done-ness.
-    cancel: Option<Arc<CancelNode>>,
+    cancel: Option<NodeRef>,
     /// Kept beside the box so a lookup compares ids without a virtual call.
     type_id: TypeId,
     type_name: &'static str,
@@ -23,7 +23,7 @@ pub(crate) struct ValueNode {
 impl ValueNode {
     pub(crate) fn new<T: Any + Send + Sync>(
         next: Option<Arc<ValueNode>>,
-        cancel: Option<Arc<CancelNode>>,
+        cancel: Option<NodeRef>,
         value: T,
     ) -> ValueNode {
         ValueNode {
@@ -35,7 +35,7 @@ impl ValueNode {
         }
     }
 
-    pub(crate) fn cancel(&self) -> Option<&Arc<CancelNode>> {
+    pub(crate) fn cancel(&self) -> Option<&NodeRef> {
         self.cancel.as_ref()
     }
 
