@@ -335,18 +335,18 @@ fn spawn_worker(ctx: Context, work: Arc<Work>) {
     });
 }
 
-/// B: reports the deadline it saw, starts a worker, then waits on a slow backend.
+/// B: starts a worker, reports the deadline it saw (after the worker counts
+/// as live, so the test may count on it), then waits on a slow backend.
 async fn hop_b(
     ctx: Context,
     work: Arc<Work>,
     seen: mpsc::UnboundedSender<Option<Duration>>,
 ) -> Result<String, Error> {
-    seen.send(
-        ctx.deadline()
-            .map(|d| d.saturating_duration_since(Instant::now())),
-    )
-    .unwrap();
+    let left = ctx
+        .deadline()
+        .map(|d| d.saturating_duration_since(Instant::now()));
     spawn_worker(ctx.clone(), work);
+    seen.send(left).unwrap();
     ctx.run(tokio::time::sleep(Duration::from_secs(30))).await?;
     Ok("b done".into())
 }

@@ -54,6 +54,52 @@ fn create_cancel_drop(c: &mut Criterion) {
     g.finish();
 }
 
+/// Two threads each run `iters` cycles of `cycle` at once; the wall time.
+fn on_two_threads(iters: u64, cycle: impl Fn() + Sync) -> Duration {
+    let start = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| {
+            start.wait();
+            for _ in 0..iters {
+                cycle();
+            }
+        });
+        start.wait();
+        let t = Instant::now();
+        for _ in 0..iters {
+            cycle();
+        }
+        other.join().unwrap();
+        t.elapsed()
+    })
+}
+
+/// The same cycle with two threads on one parent: its lock contended.
+fn create_cancel_drop_contended(c: &mut Criterion) {
+    let mut g = c.benchmark_group("child_create_cancel_drop_2_threads_one_parent");
+    let (parent, _k) = Context::background().with_cancel();
+    g.bench_function("context", |b| {
+        b.iter_custom(|n| {
+            on_two_threads(n, || {
+                let (ctx, cancel) = black_box(&parent).with_cancel();
+                cancel.cancel();
+                drop((ctx, cancel));
+            })
+        })
+    });
+    let token = CancellationToken::new();
+    g.bench_function("tokio_util", |b| {
+        b.iter_custom(|n| {
+            on_two_threads(n, || {
+                let child = black_box(&token).child_token();
+                child.cancel();
+                drop(child);
+            })
+        })
+    });
+    g.finish();
+}
+
 fn cancel_trees(c: &mut Criterion) {
     let mut g = c.benchmark_group("cancel_1_root_1000_children");
     g.bench_function("context", |b| {
@@ -324,6 +370,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = is_done, create_cancel_drop, cancel_trees, wake_10k, run_overhead, timeouts, values
+    targets = is_done, create_cancel_drop, create_cancel_drop_contended, cancel_trees, wake_10k, run_overhead, timeouts, values
 }
 criterion_main!(benches);

@@ -3,14 +3,18 @@
 //! left linked (C6).
 #![cfg(not(loom))]
 
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::task::{Context as TaskCx, Waker};
 use std::thread;
 use std::time::Duration;
 
 use context_core::{CancelFunc, Context, Error};
 
 mod common;
-use common::Rng;
+use common::{CountingWaker, Rng};
 
 /// A context made during the run, its parent, and how it was made: the
 /// test's own bookkeeping, which must keep contexts to check them later.
@@ -147,4 +151,68 @@ fn c3_c4_c6_stress_eight_threads_random_subtrees() {
     assert!(!root.is_done());
     drop(root_cancel);
     assert!(root.is_done());
+}
+
+const HOT_ROUNDS: usize = if cfg!(miri) { 300 } else { 50_000 };
+
+/// C2/C3/C6/C13 on one parent that every thread hammers at once, which is
+/// the tree's lock under contention (a spin lock that yields: `src/sync.rs`).
+/// Children are linked and unlinked while waiters register on the parent and
+/// on the children; midway the parent is cancelled, and every child made
+/// after that is born done. Nothing is left linked or registered.
+#[test]
+fn c2_c3_c6_eight_threads_on_one_hot_parent() {
+    let (parent, cancel) = Context::background().with_cancel();
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let rounds = Arc::new(AtomicUsize::new(0));
+    let start = Arc::new(Barrier::new(THREADS + 1));
+    let waker = Waker::from(Arc::new(CountingWaker::default()));
+
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (parent, cancelled, rounds, start, waker) = (
+                parent.clone(),
+                cancelled.clone(),
+                rounds.clone(),
+                start.clone(),
+                waker.clone(),
+            );
+            thread::spawn(move || {
+                let mut cx = TaskCx::from_waker(&waker);
+                start.wait();
+                for i in 0..HOT_ROUNDS {
+                    let was_cancelled = cancelled.load(Ordering::Acquire);
+                    let (child, k) = parent.with_cancel();
+                    if was_cancelled {
+                        assert_eq!(child.err(), Some(Error::Canceled), "C2: born done");
+                    }
+                    if (i + t) % 4 == 0 {
+                        let mut d = pin!(child.done());
+                        let _ = d.as_mut().poll(&mut cx);
+                    }
+                    if (i + t) % 16 == 0 {
+                        let mut d = pin!(parent.done());
+                        let _ = d.as_mut().poll(&mut cx);
+                    }
+                    drop(k);
+                    assert!(child.is_done(), "C5: dropping the CancelFunc cancels");
+                    rounds.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+
+    start.wait();
+    // Cancel in the thick of it: once half the work is done.
+    while rounds.load(Ordering::Relaxed) < THREADS * HOT_ROUNDS / 2 {
+        thread::yield_now();
+    }
+    cancel.cancel();
+    cancelled.store(true, Ordering::Release);
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(parent.is_done());
+    let s = parent.__stats();
+    assert_eq!((s.children, s.waiters), (0, 0), "C6/C13: nothing left");
 }
