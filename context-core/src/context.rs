@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::after_func::AfterFunc;
 use crate::cancel::CancelFunc;
-use crate::deadline::{self, NO_DEADLINE};
+use crate::deadline::Due;
 use crate::done::Done;
 use crate::error::{Cause, Error};
 use crate::run::Run;
@@ -105,13 +105,8 @@ impl Context {
         }
     }
 
-    fn child(&self, deadline: u64, cause: Option<Cause>) -> (Context, CancelFunc) {
-        let node = CancelNode::new(
-            self.cancel_node(),
-            self.value_node().cloned(),
-            deadline,
-            cause,
-        );
+    fn child(&self, due: Due, cause: Option<Cause>) -> (Context, CancelFunc) {
+        let node = CancelNode::new(self.cancel_node(), self.value_node().cloned(), due, cause);
         let ctx = Context {
             repr: Repr::Cancel(NodeRef::clone(&node)),
         };
@@ -126,7 +121,7 @@ impl Context {
     /// cancelled, which unlinks it (C6).
     #[inline]
     pub fn with_cancel(&self) -> (Context, CancelFunc) {
-        self.child(NO_DEADLINE, None)
+        self.child(Due::NONE, None)
     }
 
     /// A child that is also done, with [`Error::DeadlineExceeded`], once
@@ -138,8 +133,14 @@ impl Context {
     /// Deadlines are `std::time::Instant`s on the real clock: tokio's paused
     /// test clock does not move them (convert a `tokio::time::Instant` with
     /// `into_std()`). A deadline more than about 35 years away is no deadline.
+    ///
+    /// A passed deadline counts as done for every reader at once, even before
+    /// the timer fires, and the first reader to see it records it, so
+    /// [`err()`](Context::err) never changes afterwards (C4). A `cancel()`
+    /// after the deadline passed but before anyone looked gives `Canceled`,
+    /// as in Go.
     pub fn with_deadline(&self, deadline: Instant) -> (Context, CancelFunc) {
-        self.child(deadline::to_nanos(deadline), None)
+        self.child(Due::at(deadline), None)
     }
 
     /// [`with_deadline`](Context::with_deadline) whose `cause()` is `cause`
@@ -150,7 +151,7 @@ impl Context {
         deadline: Instant,
         cause: impl std::error::Error + Send + Sync + 'static,
     ) -> (Context, CancelFunc) {
-        self.child(deadline::to_nanos(deadline), Some(Arc::new(cause)))
+        self.child(Due::at(deadline), Some(Arc::new(cause)))
     }
 
     /// `with_deadline(now + timeout)`, saturating: `Duration::MAX` and other
@@ -162,7 +163,7 @@ impl Context {
     /// assert!(!ctx.is_done());
     /// ```
     pub fn with_timeout(&self, timeout: Duration) -> (Context, CancelFunc) {
-        self.child(deadline::after(timeout), None)
+        self.child(Due::after(timeout), None)
     }
 
     /// [`with_timeout`](Context::with_timeout) with a cause for when it fires
@@ -172,7 +173,7 @@ impl Context {
         timeout: Duration,
         cause: impl std::error::Error + Send + Sync + 'static,
     ) -> (Context, CancelFunc) {
-        self.child(deadline::after(timeout), Some(Arc::new(cause)))
+        self.child(Due::after(timeout), Some(Arc::new(cause)))
     }
 
     /// A child carrying `value`, found by [`value::<T>()`](Context::value)

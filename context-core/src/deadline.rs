@@ -64,11 +64,48 @@ pub(crate) fn now_nanos() -> u64 {
     to_nanos(Instant::now())
 }
 
-/// `now + t`, saturating to no deadline.
-pub(crate) fn after(t: Duration) -> u64 {
-    match Instant::now().checked_add(t) {
-        Some(d) => to_nanos(d),
-        None => NO_DEADLINE,
+/// A deadline to give a new node, with the clock reading it was computed
+/// from when there is one (`with_timeout`): the node then need not read the
+/// clock again to learn whether it is born expired. A clock read is a third
+/// of what `with_timeout` costs.
+#[derive(Clone, Copy)]
+pub(crate) struct Due {
+    pub(crate) at: u64,
+    now: Option<u64>,
+}
+
+impl Due {
+    /// No deadline of its own (`with_cancel`).
+    pub(crate) const NONE: Due = Due {
+        at: NO_DEADLINE,
+        now: None,
+    };
+
+    /// At `d` (`with_deadline`).
+    pub(crate) fn at(d: Instant) -> Due {
+        Due {
+            at: to_nanos(d),
+            now: None,
+        }
+    }
+
+    /// `now + t`, saturating to no deadline (`with_timeout`).
+    pub(crate) fn after(t: Duration) -> Due {
+        let now = now_nanos();
+        let t = u64::try_from(t.as_nanos()).unwrap_or(u64::MAX);
+        Due {
+            at: if t >= NO_DEADLINE - now {
+                NO_DEADLINE
+            } else {
+                now + t
+            },
+            now: Some(now),
+        }
+    }
+
+    /// Whether the deadline has already passed.
+    pub(crate) fn passed(self) -> bool {
+        self.at <= self.now.unwrap_or_else(now_nanos)
     }
 }
 

@@ -34,11 +34,16 @@
 //! 3. A parent's lists own its live children (a counted `NodeRef`), a child
 //!    owns its parent (`NodeRef`). The cycle is broken when the child is
 //!    cancelled: it unlinks itself, and a child is always cancelled before it
-//!    can be freed, since its `CancelFunc` cancels on drop. A parent with no children holds no
-//!    list: the first child sits inline, the rest in a map allocated on demand.
+//!    can be freed, since its `CancelFunc` cancels on drop. A parent with no
+//!    children holds no list: the first child sits inline, the rest in a map
+//!    allocated on demand.
 //! 4. A deadline that has passed counts as done for every reader, before the
-//!    timer fires. The first reader that notices marks the tree (so `err()`
-//!    never changes afterwards) and hands the callbacks to the timer thread.
+//!    timer fires. A reader that notices marks the deadline's owner and so
+//!    the tree below it, and its own node too if a cancel from above got to
+//!    the owner first, before it reports anything: so `err()` never changes
+//!    afterwards (C4). It hands the callbacks to the timer thread. A cancel
+//!    therefore never reads the clock: until someone notices, a passed
+//!    deadline is not yet an error, as in Go.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -48,7 +53,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::deadline::{self, DEADLINE_BITS, NO_DEADLINE};
+use crate::deadline::{self, Due, DEADLINE_BITS, NO_DEADLINE};
 use crate::error::{Cause, Error};
 use crate::slab::Slab;
 use crate::sync::{lock, AtomicU64, Mutex, Ordering};
@@ -172,18 +177,18 @@ fn state_error(state: u64) -> Error {
 
 impl CancelNode {
     /// A new node under `parent` (the nearest cancelable ancestor), linked
-    /// to it, or born done if the parent already is. `own_deadline` is
-    /// `NO_DEADLINE` for `with_cancel`.
+    /// to it, or born done if the parent already is. `due` is
+    /// `Due::NONE` for `with_cancel`.
     pub(crate) fn new(
         parent: Option<&NodeRef>,
         values: Option<Arc<ValueNode>>,
-        own_deadline: u64,
+        due: Due,
         deadline_cause: Option<Cause>,
     ) -> NodeRef {
         let inherited = parent.map_or(NO_DEADLINE, |p| p.deadline_nanos());
         // Like Go, a deadline no earlier than the parent's adds no timer.
-        let owns = own_deadline < inherited;
-        let deadline = own_deadline.min(inherited);
+        let owns = due.at < inherited;
+        let deadline = due.at.min(inherited);
         let extra = deadline_cause.filter(|_| owns).map(|c| {
             Box::new(Extra {
                 deadline_cause: Some(c),
@@ -215,7 +220,7 @@ impl CancelNode {
             }
         }
         if owns {
-            if deadline <= deadline::now_nanos() {
+            if due.passed() {
                 // Born expired: no waiter or after-func can exist yet.
                 drop(node.fire_deadline());
             } else {
@@ -298,7 +303,21 @@ impl CancelNode {
         }
         // Noticed before the timer: mark the tree now so that `err()` can
         // never change later, and let the timer thread run the callbacks.
-        let fired = self.deadline_owner().fire_deadline();
+        let owner = self.deadline_owner();
+        let cause = owner.own_deadline_cause();
+        let mut fired = owner.cancel(EXPIRED, cause.clone());
+        if !self.is_marked() {
+            // The owner was already done: a cancel from above is still on
+            // its way down to this node. Mark this one ourselves, so that
+            // what this reader reports is what `err()` says forever (C4).
+            // If the cancel gets here first, this reader reports `Canceled`.
+            let mine = self.cancel(EXPIRED, cause);
+            if fired.is_empty() {
+                fired = mine;
+            } else if !mine.is_empty() {
+                deadline::defer(mine);
+            }
+        }
         if !fired.is_empty() {
             deadline::defer(fired);
         }
@@ -310,8 +329,7 @@ impl CancelNode {
         if !self.is_done() {
             return None;
         }
-        // `LIVE` here: an ancestor's cancel is still on its way down, past a
-        // deadline of ours that has passed; `mark` will record `EXPIRED`.
+        // Marked by now (invariant 4), so this is final.
         Some(state_error(self.state()))
     }
 
@@ -369,11 +387,15 @@ impl CancelNode {
 
     /// Ends this node with `DeadlineExceeded` and its deadline cause.
     pub(crate) fn fire_deadline(&self) -> Fired {
-        let cause = lock(&self.inner)
+        self.cancel(EXPIRED, self.own_deadline_cause())
+    }
+
+    /// The cause given for this node's own deadline, if any.
+    fn own_deadline_cause(&self) -> Option<Cause> {
+        lock(&self.inner)
             .extra
             .as_ref()
-            .and_then(|e| e.deadline_cause.clone());
-        self.cancel(EXPIRED, cause)
+            .and_then(|e| e.deadline_cause.clone())
     }
 
     /// Marks this node and all its descendants done (C3), unlinks it from
@@ -411,13 +433,10 @@ impl CancelNode {
         if w & STATE != LIVE {
             return false;
         }
+        // No clock read here: a deadline that has passed but that no reader
+        // has noticed is not done yet (Go's `Err` is the same), and a reader
+        // that notices one marks the node before it reports it.
         let d = w >> SHIFT;
-        if d != NO_DEADLINE && state == CANCELED && deadline::now_nanos() >= d {
-            // A deadline that passed before this cancel arrived wins: a reader
-            // may already have seen `DeadlineExceeded`, and `err()` never changes.
-            let cause = Some(self.deadline_cause());
-            return self.mark_locked(EXPIRED, false, cause, work, fired);
-        }
         if w & HOLDS == 0 && cause.is_none() {
             // Nothing can be under the lock: one CAS, no lock (see `HOLDS`).
             let flags = state | if inherited { INHERITED } else { 0 };

@@ -216,3 +216,41 @@ fn c2_c3_c6_eight_threads_on_one_hot_parent() {
     let s = parent.__stats();
     assert_eq!((s.children, s.waiters), (0, 0), "C6/C13: nothing left");
 }
+
+/// C4 where it is hardest: a reader notices a passed deadline on a node
+/// while a cancel from above is on its way down to it (the deadline's owner
+/// is already marked, the node not yet). Whatever the reader reports first
+/// must be what `err()` says forever. The owner has many children so that
+/// the cancel takes a while to get through them.
+#[test]
+fn c4_a_reader_racing_a_cancel_past_a_deadline_keeps_its_answer() {
+    let mut rng = Rng(0x51ED_CAFE);
+    let rounds = if cfg!(miri) { 20 } else { 3_000 };
+    let mut seen = [0usize; 2];
+    for _ in 0..rounds {
+        let (top, cancel) = Context::background().with_cancel();
+        let (owner, _k) = top.with_timeout(Duration::from_micros(rng.below(40) as u64));
+        let kids: Vec<_> = (0..64).map(|_| owner.with_cancel()).collect();
+        let watched = kids[rng.below(kids.len())].0.clone();
+        let spin = rng.below(2_000);
+        let first = thread::scope(|s| {
+            let reader = s.spawn(|| loop {
+                if let Some(e) = watched.err() {
+                    return e;
+                }
+            });
+            for _ in 0..spin {
+                std::hint::spin_loop();
+            }
+            cancel.cancel();
+            reader.join().unwrap()
+        });
+        assert_eq!(watched.err(), Some(first), "C4: err() changed");
+        seen[usize::from(first == Error::Canceled)] += 1;
+    }
+    // Both outcomes occur, or the test did not race anything. (Under Miri
+    // every deadline has passed before the cancel: interpreted code is slow.)
+    if !cfg!(miri) {
+        assert!(seen[0] > 0 && seen[1] > 0, "{seen:?}");
+    }
+}
