@@ -7,18 +7,10 @@
 //! more than ~35 years after it counts as no deadline at all: that is how
 //! `with_timeout(Duration::MAX)` saturates instead of panicking.
 //!
-//! Deadlines fire on one background thread (`context-timer`), started on the
-//! first deadline, holding an ordered map of the nodes that own a deadline.
-//! It works with or without a tokio runtime and costs no task or thread per
-//! context. Callbacks (wakers, after-funcs) of a deadline that a reader
-//! noticed before the timer did also run there, so that `is_done()` never
-//! runs user code on the reader's thread.
+//! Deadlines fire on the shared timer thread: see `timer.rs`.
 
-use std::collections::BTreeMap;
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-use crate::tree::{CancelNode, Fired, NodeRef};
 
 /// Bits of the state word left for the deadline; see `tree.rs`.
 pub(crate) const DEADLINE_BITS: u32 = 60;
@@ -60,8 +52,30 @@ pub(crate) fn from_nanos(n: u64) -> Instant {
 }
 
 /// Now, in the same unit as stored deadlines.
+#[cfg(not(loom))]
 pub(crate) fn now_nanos() -> u64 {
     to_nanos(Instant::now())
+}
+
+/// Under loom, the clock plus a skew that a model sets: loom cannot wait
+/// for a real deadline, so a model moves the clock past one instead.
+#[cfg(loom)]
+pub(crate) fn now_nanos() -> u64 {
+    to_nanos(Instant::now()).saturating_add(SKEW.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+#[cfg(loom)]
+static SKEW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Moves this process's deadline clock `by` ahead of the real one (loom
+/// models only; set it at the start of each model run).
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn __loom_set_clock_skew(by: Duration) {
+    SKEW.store(
+        u64::try_from(by.as_nanos()).unwrap_or(u64::MAX),
+        std::sync::atomic::Ordering::SeqCst,
+    );
 }
 
 /// A deadline to give a new node, with the clock reading it was computed
@@ -106,131 +120,5 @@ impl Due {
     /// Whether the deadline has already passed.
     pub(crate) fn passed(self) -> bool {
         self.at <= self.now.unwrap_or_else(now_nanos)
-    }
-}
-
-struct Timer {
-    state: Mutex<TimerState>,
-    wake: Condvar,
-}
-
-struct TimerState {
-    /// Nodes that own a deadline, keyed by (deadline, address).
-    due: BTreeMap<(u64, usize), NodeRef>,
-    /// Callbacks of deadlines that a reader noticed first.
-    deferred: Vec<Fired>,
-    /// When the thread will look at `due` next by itself (`NO_DEADLINE`:
-    /// not until notified). An entry due later needs no wake-up call: that
-    /// syscall would cost more than the rest of `with_timeout`.
-    sleeping_until: u64,
-}
-
-fn key(node: &CancelNode) -> (u64, usize) {
-    (node.deadline_nanos(), node as *const CancelNode as usize)
-}
-
-static TIMER: OnceLock<&'static Timer> = OnceLock::new();
-
-fn timer() -> &'static Timer {
-    TIMER.get_or_init(|| {
-        let t: &'static Timer = Box::leak(Box::new(Timer {
-            state: Mutex::new(TimerState {
-                due: BTreeMap::new(),
-                deferred: Vec::new(),
-                sleeping_until: NO_DEADLINE,
-            }),
-            wake: Condvar::new(),
-        }));
-        std::thread::Builder::new()
-            .name("context-timer".into())
-            .spawn(move || t.run())
-            .expect("context: cannot start the deadline timer thread");
-        t
-    })
-}
-
-fn lock(m: &Mutex<TimerState>) -> std::sync::MutexGuard<'_, TimerState> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Arms `node`'s own deadline. If the node is already done by the time the
-/// entry is in (a racing cancel removed nothing), the entry is taken out again.
-pub(crate) fn schedule(node: &NodeRef) {
-    let t = timer();
-    let mut s = lock(&t.state);
-    let k = key(node);
-    let wake = k.0 < s.sleeping_until;
-    if wake {
-        s.sleeping_until = k.0;
-    }
-    s.due.insert(k, NodeRef::clone(node));
-    if node.is_marked() {
-        let stale = s.due.remove(&k);
-        drop(s);
-        drop(stale);
-        return;
-    }
-    drop(s);
-    if wake {
-        t.wake.notify_one();
-    }
-}
-
-/// Disarms `node`'s deadline (cancelled first, or fired).
-pub(crate) fn unschedule(node: &CancelNode) {
-    let Some(t) = TIMER.get() else { return };
-    let entry = lock(&t.state).due.remove(&key(node));
-    drop(entry); // outside the timer's lock
-}
-
-/// Runs `fired` on the timer thread.
-pub(crate) fn defer(fired: Fired) {
-    let t = timer();
-    lock(&t.state).deferred.push(fired);
-    t.wake.notify_one();
-}
-
-impl Timer {
-    fn run(&'static self) {
-        let mut s = lock(&self.state);
-        loop {
-            let deferred = std::mem::take(&mut s.deferred);
-            let now = now_nanos();
-            let mut expired = Vec::new();
-            while let Some(entry) = s.due.first_entry() {
-                if entry.key().0 > now {
-                    break;
-                }
-                expired.push(entry.remove());
-            }
-            if !deferred.is_empty() || !expired.is_empty() {
-                drop(s);
-                for fired in deferred {
-                    // A panicking callback was already reported by the panic
-                    // hook; the timer carries on with the others.
-                    drop(fired.run());
-                }
-                for node in expired {
-                    drop(node.fire_deadline().run());
-                }
-                s = lock(&self.state);
-                continue;
-            }
-            let next = s.due.first_key_value().map(|(&(d, _), _)| d);
-            s.sleeping_until = next.unwrap_or(NO_DEADLINE);
-            s = match next {
-                None => self
-                    .wake
-                    .wait(s)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-                Some(d) => {
-                    let wait = Duration::from_nanos(d.saturating_sub(now));
-                    match self.wake.wait_timeout(s, wait) {
-                        Ok((g, _)) => g,
-                        Err(p) => p.into_inner().0,
-                    }
-                }
-            };
-        }
     }
 }

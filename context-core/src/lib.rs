@@ -65,6 +65,8 @@ mod run;
 pub mod signal;
 mod slab;
 mod sync;
+#[cfg_attr(loom, path = "timer_loom.rs")]
+mod timer;
 mod tree;
 mod value;
 
@@ -73,6 +75,8 @@ pub use after_func::AfterFunc;
 pub use axum::MissingContextLayer;
 pub use cancel::CancelFunc;
 pub use context::Context;
+#[cfg(loom)]
+pub use deadline::__loom_set_clock_skew;
 pub use done::Done;
 pub use error::{Cause, Error};
 #[cfg(not(loom))]

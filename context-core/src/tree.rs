@@ -57,6 +57,7 @@ use crate::deadline::{self, Due, DEADLINE_BITS, NO_DEADLINE};
 use crate::error::{Cause, Error};
 use crate::slab::Slab;
 use crate::sync::{lock, AtomicU64, Mutex, Ordering};
+use crate::timer;
 use crate::value::ValueNode;
 
 const STATE: u64 = 0b11;
@@ -224,7 +225,7 @@ impl CancelNode {
                 // Born expired: no waiter or after-func can exist yet.
                 drop(node.fire_deadline());
             } else {
-                deadline::schedule(&node);
+                timer::schedule(&node);
             }
         }
         node
@@ -315,11 +316,11 @@ impl CancelNode {
             if fired.is_empty() {
                 fired = mine;
             } else if !mine.is_empty() {
-                deadline::defer(mine);
+                timer::defer(mine);
             }
         }
         if !fired.is_empty() {
-            deadline::defer(fired);
+            timer::defer(fired);
         }
         true
     }
@@ -506,7 +507,7 @@ impl CancelNode {
     /// Takes this node's own deadline (`d`), if any, off the timer.
     fn unschedule_own(&self, d: u64) {
         if d != NO_DEADLINE && self.parent.as_ref().is_none_or(|p| p.deadline_nanos() != d) {
-            deadline::unschedule(self);
+            timer::unschedule(self);
         }
     }
 

@@ -197,3 +197,26 @@ fn after_func_registration_races_cancel() {
         assert!(!f.stop());
     });
 }
+
+/// C4 (invariant 4 in `tree.rs`): a reader notices that a deadline has
+/// passed on a node whose deadline owner a cancel from above is reaching at
+/// the same time. Whatever the reader reports first, `err()` keeps saying,
+/// and a cancel never reads the clock. The clock is moved past the deadline
+/// (loom builds have no timer thread).
+#[test]
+fn reader_noticing_a_passed_deadline_races_a_cancel_from_above() {
+    loom::model(|| {
+        context_core::__loom_set_clock_skew(std::time::Duration::ZERO);
+        let (top, cancel) = Context::background().with_cancel();
+        let (owner, _k) = top.with_timeout(std::time::Duration::from_secs(3600));
+        let (node, _kn) = owner.with_cancel();
+        let (_sibling, _ks) = owner.with_cancel();
+        context_core::__loom_set_clock_skew(std::time::Duration::from_secs(7200));
+        let watched = node.clone();
+        let reader = thread::spawn(move || watched.err());
+        cancel.cancel();
+        let first = reader.join().unwrap().expect("past its deadline: done");
+        assert_eq!(node.err(), Some(first), "err() changed");
+        assert!(owner.is_done() && top.is_done());
+    });
+}
