@@ -30,7 +30,9 @@
 //! 2. Nothing runs user code under a lock: wakers, after-funcs, and even drops
 //!    of wakers, causes and nodes happen after the lock is released. That is
 //!    why a waker or after-func may re-enter the tree (create a child, cancel
-//!    a sibling) without deadlocking.
+//!    a sibling) without deadlocking. The one call out under a lock is
+//!    `Waker::clone` in `register`, which executors implement as a count
+//!    increment; cloning first would cost every repeated poll a clone.
 //! 3. A parent's lists own its live children (a counted `NodeRef`), a child
 //!    owns its parent (`NodeRef`). The cycle is broken when the child is
 //!    cancelled: it unlinks itself, and a child is always cancelled before it
