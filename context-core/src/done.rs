@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::num::NonZeroUsize;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, Waker};
 
@@ -35,33 +36,48 @@ pub struct Done<'a> {
 /// context) and [`OwnedDone`] (owning it, for futures that must be
 /// `'static`, such as the HTTP layer's).
 pub(crate) struct Waiter {
-    /// The key of our waker in the node's list, or `UNREGISTERED`.
+    /// `None` until registered. The vtable's niche makes `None` one zero
+    /// word: a `Run` whose future is ready at once writes one word here.
+    reg: Option<Registration>,
+}
+
+#[derive(Clone, Copy)]
+struct Registration {
+    /// The key of our waker in the node's list.
     key: usize,
     /// Identity (data, vtable) of the waker registered under `key`, to skip
     /// the lock when the same task polls again.
-    waker_id: (usize, usize),
+    data: usize,
+    vtable: NonZeroUsize,
 }
 
-fn waker_id(w: &Waker) -> (usize, usize) {
-    (w.data() as usize, w.vtable() as *const _ as usize)
+impl Registration {
+    fn is_for(&self, w: &Waker) -> bool {
+        self.data == w.data() as usize && self.vtable.get() == w.vtable() as *const _ as usize
+    }
 }
 
 impl Waiter {
-    const NEW: Waiter = Waiter {
-        key: UNREGISTERED,
-        waker_id: (0, 0),
-    };
+    const NEW: Waiter = Waiter { reg: None };
 
     /// Makes sure `waker` is woken when the node is done: `Ready` if it
     /// already is. The caller has checked `is_done()` just before.
     pub(crate) fn poll_register(&mut self, node: &CancelNode, waker: &Waker) -> Poll<()> {
-        if self.key != UNREGISTERED && self.waker_id == waker_id(waker) {
+        if self.reg.is_some_and(|r| r.is_for(waker)) {
             return Poll::Pending;
         }
-        if !node.register(waker, &mut self.key) {
+        let mut key = self.reg.map_or(UNREGISTERED, |r| r.key);
+        if !node.register(waker, &mut key) {
+            self.reg = None;
             return Poll::Ready(());
         }
-        self.waker_id = waker_id(waker);
+        let vtable = NonZeroUsize::new(waker.vtable() as *const _ as usize)
+            .expect("a reference is never null");
+        self.reg = Some(Registration {
+            key,
+            data: waker.data() as usize,
+            vtable,
+        });
         Poll::Pending
     }
 
@@ -71,7 +87,7 @@ impl Waiter {
             return Poll::Pending;
         };
         if node.is_done() {
-            self.key = UNREGISTERED; // the cancel took our waker
+            self.reg = None; // the cancel took our waker
             return Poll::Ready(());
         }
         self.poll_register(node, waker)
@@ -81,10 +97,8 @@ impl Waiter {
     /// ready future) never registered, and must cost a compare, not a call.
     #[inline]
     fn release(&mut self, node: Option<&CancelNode>) {
-        if self.key != UNREGISTERED {
-            if let Some(node) = node {
-                node.deregister(self.key);
-            }
+        if let (Some(r), Some(node)) = (self.reg, node) {
+            node.deregister(r.key);
         }
     }
 }
@@ -129,7 +143,7 @@ impl fmt::Debug for Done<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Done")
             .field("done", &self.node.is_some_and(CancelNode::is_done))
-            .field("registered", &(self.waiter.key != UNREGISTERED))
+            .field("registered", &self.waiter.reg.is_some())
             .finish()
     }
 }
