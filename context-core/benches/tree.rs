@@ -238,6 +238,17 @@ fn wake_peer(rt: &tokio::runtime::Runtime) -> Duration {
     )
 }
 
+/// `iters` rounds of `timed`, each followed by an untimed round of `other`.
+fn alternate(iters: u64, timed: impl Fn() -> Duration, other: impl Fn() -> Duration) -> Duration {
+    (0..iters)
+        .map(|_| {
+            let t = timed();
+            other();
+            t
+        })
+        .sum()
+}
+
 /// This one is scheduler-bound and the machine's state moves it by ±30%
 /// between runs, so the two sides are interleaved: each timed round of one
 /// is followed by an untimed round of the other, and both medians see the
@@ -250,25 +261,10 @@ fn wake_10k(c: &mut Criterion) {
     let mut g = c.benchmark_group("wake_10k_parked_tasks");
     g.sample_size(20);
     g.bench_function("context", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| {
-                    let t = wake_ours(&rt);
-                    wake_peer(&rt);
-                    t
-                })
-                .sum()
-        })
+        b.iter_custom(|iters| alternate(iters, || wake_ours(&rt), || wake_peer(&rt)))
     });
     g.bench_function("tokio_util", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| {
-                    wake_ours(&rt);
-                    wake_peer(&rt)
-                })
-                .sum()
-        })
+        b.iter_custom(|iters| alternate(iters, || wake_peer(&rt), || wake_ours(&rt)))
     });
     g.finish();
 }

@@ -308,21 +308,20 @@ impl CancelNode {
         // never change later, and let the timer thread run the callbacks.
         let owner = self.deadline_owner();
         let cause = owner.own_deadline_cause();
-        let mut fired = owner.cancel(EXPIRED, cause.clone());
-        if !self.is_marked() {
-            // The owner was already done: a cancel from above is still on
-            // its way down to this node. Mark this one ourselves, so that
-            // what this reader reports is what `err()` says forever (C4).
-            // If the cancel gets here first, this reader reports `Canceled`.
-            let mine = self.cancel(EXPIRED, cause);
-            if fired.is_empty() {
-                fired = mine;
-            } else if !mine.is_empty() {
-                timer::defer(mine);
+        let fired = owner.cancel(EXPIRED, cause.clone());
+        // If the owner was already done, a cancel from above is still on its
+        // way down to this node. Mark this one ourselves, so that what this
+        // reader reports is what `err()` says forever (C4). If the cancel
+        // gets here first, this reader reports `Canceled`.
+        let mine = if self.is_marked() {
+            Fired::default()
+        } else {
+            self.cancel(EXPIRED, cause)
+        };
+        for f in [fired, mine] {
+            if !f.is_empty() {
+                timer::defer(f);
             }
-        }
-        if !fired.is_empty() {
-            timer::defer(fired);
         }
         true
     }
@@ -380,12 +379,9 @@ impl CancelNode {
 
     /// The cause a passed deadline reports: its owner's, or the plain error.
     fn deadline_cause(&self) -> Cause {
-        let owner = self.deadline_owner();
-        let c = lock(&owner.inner)
-            .extra
-            .as_ref()
-            .and_then(|e| e.deadline_cause.clone());
-        c.unwrap_or_else(|| Error::DeadlineExceeded.to_cause())
+        self.deadline_owner()
+            .own_deadline_cause()
+            .unwrap_or_else(|| Error::DeadlineExceeded.to_cause())
     }
 
     /// Ends this node with `DeadlineExceeded` and its deadline cause.
@@ -440,9 +436,9 @@ impl CancelNode {
         // has noticed is not done yet (Go's `Err` is the same), and a reader
         // that notices one marks the node before it reports it.
         let d = w >> SHIFT;
+        let flags = state | if inherited { INHERITED } else { 0 };
         if w & HOLDS == 0 && cause.is_none() {
             // Nothing can be under the lock: one CAS, no lock (see `HOLDS`).
-            let flags = state | if inherited { INHERITED } else { 0 };
             match self
                 .word
                 .compare_exchange(w, w | flags, Ordering::AcqRel, Ordering::Acquire)
@@ -455,21 +451,20 @@ impl CancelNode {
                 Err(_) => {} // something was just added: take the lock
             }
         }
-        self.mark_locked(state, inherited, cause, work, fired)
+        self.mark_locked(flags, cause, work, fired)
     }
 
     /// `mark` for a node whose lock may guard something, or with a cause to
-    /// record. Out of line: the common leaf cancel never gets here.
+    /// record; `flags` is the state plus `INHERITED`. Out of line: the common
+    /// leaf cancel never gets here.
     #[inline(never)]
     fn mark_locked(
         &self,
-        state: u64,
-        inherited: bool,
+        flags: u64,
         cause: Option<Cause>,
         work: &mut Vec<NodeRef>,
         fired: &mut Fired,
     ) -> bool {
-        let flags = state | if inherited { INHERITED } else { 0 };
         let mut g = lock(&self.inner);
         // With `HOLDS` set no fast-path CAS can succeed, so a plain store
         // under the lock cannot lose a race.
