@@ -254,3 +254,76 @@ fn c4_a_reader_racing_a_cancel_past_a_deadline_keeps_its_answer() {
         assert!(seen[0] > 0 && seen[1] > 0, "{seen:?}");
     }
 }
+
+/// The shared timer under load (C15). In each round 8 threads arm
+/// deadlines 0-2 ms away in random order (so a new one is often earlier than
+/// the one the timer sleeps until) and cancel some of them first; then all
+/// wait until every after-func of the round has run, which leaves the timer
+/// with nothing to do just as the next round arms more: the moment a wake-up
+/// can be lost. Nobody reads the contexts, so only the timer can end them: a
+/// deadline it misses (an insert it did not see, or a wake-up it slept
+/// through) leaves an after-func unrun and the round times out.
+#[test]
+fn c15_deadlines_armed_from_eight_threads_all_fire() {
+    const ROUNDS: usize = if cfg!(miri) { 3 } else { 300 };
+    const PER_ROUND: usize = 5;
+    let fired = Arc::new((Mutex::new(0usize), std::sync::Condvar::new()));
+    let start = Barrier::new(THREADS);
+    // The first failure; every thread then leaves at the next round's start.
+    let failure = Mutex::new(None::<String>);
+    thread::scope(|s| {
+        for t in 0..THREADS {
+            let (fired, start, failure) = (&fired, &start, &failure);
+            s.spawn(move || {
+                let mut rng = Rng(0x7153_0000 + t as u64);
+                for round in 1..=ROUNDS {
+                    start.wait();
+                    if failure.lock().unwrap().is_some() {
+                        return;
+                    }
+                    let mut keep = Vec::new();
+                    for _ in 0..PER_ROUND {
+                        let wait = Duration::from_micros(rng.below(2_000) as u64);
+                        let (ctx, cancel) = Context::background().with_timeout(wait);
+                        let fired = fired.clone();
+                        // Dropping an `AfterFunc` does not stop it.
+                        drop(ctx.after_func(move || {
+                            *fired.0.lock().unwrap() += 1;
+                            fired.1.notify_all();
+                        }));
+                        if rng.below(4) == 0 {
+                            cancel.cancel(); // its after-func runs here
+                        } else {
+                            keep.push((ctx, cancel));
+                        }
+                    }
+                    let target = round * THREADS * PER_ROUND;
+                    let (n, wait) = fired
+                        .1
+                        .wait_timeout_while(fired.0.lock().unwrap(), Duration::from_secs(20), |n| {
+                            *n < target
+                        })
+                        .unwrap();
+                    let wrong = keep
+                        .iter()
+                        .find(|(ctx, _)| ctx.err() != Some(Error::DeadlineExceeded));
+                    let problem = if wait.timed_out() {
+                        Some(format!(
+                            "round {round}: {} of {target} after-funcs ran in 20 s",
+                            *n
+                        ))
+                    } else {
+                        wrong.map(|(ctx, _)| format!("round {round}: err() is {:?}", ctx.err()))
+                    };
+                    drop(n);
+                    if let Some(p) = problem {
+                        failure.lock().unwrap().get_or_insert(p);
+                    }
+                }
+            });
+        }
+    });
+    if let Some(p) = failure.into_inner().unwrap() {
+        panic!("{p}");
+    }
+}
