@@ -395,30 +395,33 @@ fn run_overhead(c: &mut Criterion) {
     g.finish();
 }
 
+/// `with_timeout`, then cancel and drop.
+fn timeout_cycle(parent: &Context) {
+    let (ctx, cancel) = parent.with_timeout(black_box(Duration::from_secs(1)));
+    cancel.cancel();
+    drop((ctx, cancel));
+}
+
+/// tokio arms its timer entry on the first poll: poll once, then drop.
+fn tokio_timeout_setup() {
+    let mut t = pin!(tokio::time::timeout(
+        black_box(Duration::from_secs(1)),
+        std::future::pending::<()>()
+    ));
+    let _ = t
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+}
+
 fn timeouts(c: &mut Criterion) {
     let rt = current_thread();
     let _guard = rt.enter();
     let mut g = c.benchmark_group("timeout_create_cancel");
     let parent = Context::background();
     g.bench_function("context_with_timeout", |b| {
-        b.iter(|| {
-            let (ctx, cancel) = parent.with_timeout(black_box(Duration::from_secs(1)));
-            cancel.cancel();
-            drop((ctx, cancel));
-        })
+        b.iter(|| timeout_cycle(&parent))
     });
-    // tokio arms its timer entry on the first poll: poll once, then drop.
-    g.bench_function("tokio_time_timeout", |b| {
-        b.iter(|| {
-            let mut t = pin!(tokio::time::timeout(
-                black_box(Duration::from_secs(1)),
-                std::future::pending::<()>()
-            ));
-            let _ = t
-                .as_mut()
-                .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
-        })
-    });
+    g.bench_function("tokio_time_timeout", |b| b.iter(tokio_timeout_setup));
     g.finish();
 }
 
@@ -437,13 +440,7 @@ fn timeouts_busy(c: &mut Criterion) {
         .map(|i| parent.with_timeout(Duration::from_secs(60) + Duration::from_micros(i)))
         .collect();
     g.bench_function("context_with_timeout", |b| {
-        b.iter_custom(|n| {
-            on_two_threads(n, || {
-                let (ctx, cancel) = parent.with_timeout(black_box(Duration::from_secs(1)));
-                cancel.cancel();
-                drop((ctx, cancel));
-            })
-        })
+        b.iter_custom(|n| on_two_threads(n, || timeout_cycle(&parent)))
     });
     drop(pending);
     // tokio's pending timeouts, parked on the runtime's timer.
@@ -457,13 +454,7 @@ fn timeouts_busy(c: &mut Criterion) {
         b.iter_custom(|n| {
             on_two_threads(n, || {
                 let _in_rt = rt.enter();
-                let mut t = pin!(tokio::time::timeout(
-                    black_box(Duration::from_secs(1)),
-                    std::future::pending::<()>()
-                ));
-                let _ = t
-                    .as_mut()
-                    .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+                tokio_timeout_setup();
             })
         })
     });
