@@ -240,7 +240,7 @@ fn wake_peer(rt: &tokio::runtime::Runtime) -> Duration {
 
 /// The floor under any waiter list: a bare `Vec<Waker>` behind a mutex,
 /// taken whole and woken in a loop. What it costs is tokio's (queueing,
-/// running and freeing 10,000 tasks), and no implementation can go below it.
+/// running and freeing 10,000 tasks): no waiter list does less work.
 #[derive(Default)]
 struct BareWakers {
     fired: AtomicBool,
