@@ -12,7 +12,7 @@
 //! request of a server would meet every other at that lock. So the entries
 //! are spread over `SHARDS` maps by node address, each behind a spin lock
 //! (`sync.rs`) held for one map operation and never around user code. The
-//! thread sleeps on a separate std mutex and condvar, which a scheduling
+//! thread sleeps on a separate std mutex (`deferred`) and condvar, which a scheduling
 //! thread touches only when its deadline is earlier than the one the thread
 //! sleeps until (`sleeping_until`, atomic).
 //!
@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use crate::deadline::{now_nanos, NO_DEADLINE};
 use crate::sync::lock as lock_shard;
-use crate::tree::{CancelNode, Fired, NodeRef};
+use crate::tree::{spread, CancelNode, Fired, NodeRef};
 
 /// Enough that a handful of threads rarely meet on one; each empty shard
 /// costs 32 bytes, once per process.
@@ -51,13 +51,10 @@ struct Timer {
     /// woken). An entry due no earlier needs no wake-up call, which would
     /// cost more than the rest of `with_timeout`.
     sleeping_until: AtomicU64,
-    sleep: Mutex<Sleep>,
+    /// The thread's sleep lock. It guards the callbacks of deadlines that a
+    /// reader noticed first, for the thread to run.
+    deferred: Mutex<Vec<Fired>>,
     wake: Condvar,
-}
-
-struct Sleep {
-    /// Callbacks of deadlines that a reader noticed first.
-    deferred: Vec<Fired>,
 }
 
 fn key(node: &CancelNode) -> (u64, usize) {
@@ -72,9 +69,7 @@ fn timer() -> &'static Timer {
             shards: std::array::from_fn(|_| Shard::default()),
             // The thread scans before it first sleeps.
             sleeping_until: AtomicU64::new(0),
-            sleep: Mutex::new(Sleep {
-                deferred: Vec::new(),
-            }),
+            deferred: Mutex::new(Vec::new()),
             wake: Condvar::new(),
         }));
         std::thread::Builder::new()
@@ -85,22 +80,19 @@ fn timer() -> &'static Timer {
     })
 }
 
-fn lock_sleep(m: &Mutex<Sleep>) -> std::sync::MutexGuard<'_, Sleep> {
+fn lock_sleep(m: &Mutex<Vec<Fired>>) -> std::sync::MutexGuard<'_, Vec<Fired>> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Timer {
     fn shard(&self, addr: usize) -> &Shard {
-        // Nodes are allocations of the same size: spread their addresses
-        // (Fibonacci hashing) before taking the top bits.
-        let h = (addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        &self.shards[(h >> (64 - SHARDS.trailing_zeros())) as usize]
+        &self.shards[(spread(addr) >> (64 - SHARDS.trailing_zeros())) as usize]
     }
 
     /// Wakes the thread for something it does not know about yet.
     fn announce(&self, deferred: Option<Fired>) {
-        let mut s = lock_sleep(&self.sleep);
-        s.deferred.extend(deferred);
+        let mut s = lock_sleep(&self.deferred);
+        s.extend(deferred);
         drop(s);
         self.wake.notify_one();
     }
@@ -142,9 +134,9 @@ pub(crate) fn defer(fired: Fired) {
 
 impl Timer {
     fn run(&'static self) {
-        let mut s = lock_sleep(&self.sleep);
+        let mut s = lock_sleep(&self.deferred);
         loop {
-            let deferred = std::mem::take(&mut s.deferred);
+            let deferred = std::mem::take(&mut *s);
             let now = now_nanos();
             let mut expired = Vec::new();
             let mut next = NO_DEADLINE;
@@ -176,7 +168,7 @@ impl Timer {
                 for node in expired {
                     drop(node.fire_deadline().run());
                 }
-                s = lock_sleep(&self.sleep);
+                s = lock_sleep(&self.deferred);
                 continue;
             }
             s = if next == NO_DEADLINE {

@@ -636,6 +636,12 @@ impl Drop for CancelNode {
     }
 }
 
+/// Spreads a node's address over all 64 bits (Fibonacci hashing): nodes are
+/// allocations of one size, so their addresses differ in a few middle bits.
+pub(crate) fn spread(addr: usize) -> u64 {
+    (addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 /// Hashes a node's address: addresses are unique and well spread once
 /// multiplied, and SipHash would cost more than the rest of an insert.
 #[derive(Default)]
@@ -649,7 +655,7 @@ impl Hasher for AddrHasher {
     }
 
     fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = spread(n);
     }
 
     fn finish(&self) -> u64 {
