@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::after_func::AfterFunc;
 use crate::cancel::CancelFunc;
 use crate::deadline::Due;
-use crate::done::Done;
+use crate::done::{Done, OwnedDone};
 use crate::error::{Cause, Error};
 use crate::run::Run;
 use crate::tree::{CancelNode, NodeRef};
@@ -132,7 +132,9 @@ impl Context {
     ///
     /// Deadlines are `std::time::Instant`s on the real clock: tokio's paused
     /// test clock does not move them (convert a `tokio::time::Instant` with
-    /// `into_std()`). A deadline more than about 35 years away is no deadline.
+    /// `into_std()`). A deadline more than about 35 years away is clamped to
+    /// the farthest one the clock word holds, which is reported by
+    /// [`deadline()`](Context::deadline).
     ///
     /// A passed deadline counts as done for every reader at once, even before
     /// the timer fires, and the first reader to see it records it, so
@@ -250,23 +252,57 @@ impl Context {
         Done::new(self.cancel_node().map(|n| &**n))
     }
 
-    /// [`done`](Context::done) that owns the context: `'static`.
-    #[cfg(any(feature = "http", feature = "signal"))]
-    pub(crate) fn done_owned(&self) -> crate::done::OwnedDone {
-        crate::done::OwnedDone::new(self.cancel_node().cloned())
+    /// [`done`](Context::done) that holds its own reference to the context:
+    /// `'static + Send`, for a spawned task or a graceful-shutdown hook
+    /// (tokio-util's `cancelled_owned`). See [`OwnedDone`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let (ctx, cancel) = context_core::Context::background().with_cancel();
+    /// let shutdown = ctx.done_owned(); // e.g. axum's with_graceful_shutdown(shutdown)
+    /// drop(ctx);
+    /// cancel.cancel();
+    /// shutdown.await;
+    /// # }
+    /// ```
+    pub fn done_owned(&self) -> OwnedDone {
+        OwnedDone::new(self.cancel_node().cloned())
+    }
+
+    /// Time left until [`deadline()`](Context::deadline): zero once it has
+    /// passed, `None` without a deadline. What to send downstream as a
+    /// timeout (`grpc-timeout`), or to give a call that takes a `Duration`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use context_core::Context;
+    ///
+    /// assert_eq!(Context::background().remaining(), None);
+    /// let (ctx, _cancel) = Context::background().with_timeout(Duration::from_secs(5));
+    /// let left = ctx.remaining().unwrap();
+    /// assert!(left <= Duration::from_secs(5) && left > Duration::from_secs(4));
+    /// let (gone, _cancel) = Context::background().with_timeout(Duration::ZERO);
+    /// assert_eq!(gone.remaining(), Some(Duration::ZERO));
+    /// ```
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// Whether this context is done (Go's `select` on `Done()` with a
-    /// `default`). Takes no lock: one atomic load, plus a clock read while a
-    /// deadline is pending. A deadline counts from the moment it passes,
-    /// even before the timer thread gets to it.
+    /// `default`). One atomic load, plus a clock read while a deadline is
+    /// pending; no lock. A deadline counts from the moment it passes, even
+    /// before the timer thread gets to it: the first reader to see that
+    /// records it in the tree (briefly taking the locks of the nodes it
+    /// marks, never running user code), so that [`err()`](Context::err)
+    /// never changes afterwards. Every later call is the one load again.
     #[inline]
     pub fn is_done(&self) -> bool {
         self.cancel_node().is_some_and(|n| n.is_done())
     }
 
     /// `None` while live; then why it is done, forever the same (Go's
-    /// `Err`, C4). Lock-free like [`is_done`](Context::is_done).
+    /// `Err`, C4). As cheap as [`is_done`](Context::is_done).
     #[inline]
     pub fn err(&self) -> Option<Error> {
         self.cancel_node().and_then(|n| n.err())

@@ -3,8 +3,10 @@
 //! A deadline is kept as nanoseconds since a process-wide origin, packed into
 //! the node's state word (see `tree.rs`), so that reading it takes no lock.
 //! The origin is set a year before the first use; a deadline earlier than
-//! that is reported as the origin (it has long passed either way), and one
-//! more than ~35 years after it counts as no deadline at all: that is how
+//! that is reported as the origin (it has long passed either way). One more
+//! than ~35 years after it does not fit: `with_deadline` clamps it to the
+//! farthest that does (a deadline was asked for, so one is reported), and
+//! `with_timeout` of that much means no deadline at all, which is how
 //! `with_timeout(Duration::MAX)` saturates instead of panicking.
 //!
 //! Deadlines fire on the shared timer thread: see `timer.rs`.
@@ -16,6 +18,9 @@ use std::time::{Duration, Instant};
 pub(crate) const DEADLINE_BITS: u32 = 60;
 /// The deadline value that means "none".
 pub(crate) const NO_DEADLINE: u64 = (1 << DEADLINE_BITS) - 1;
+/// The farthest deadline the word holds: about 35.5 years after the first
+/// use of the clock.
+pub(crate) const MAX_DEADLINE: u64 = NO_DEADLINE - 1;
 
 fn origin() -> Instant {
     static ORIGIN: OnceLock<Instant> = OnceLock::new();
@@ -95,10 +100,12 @@ impl Due {
         now: None,
     };
 
-    /// At `d` (`with_deadline`).
+    /// At `d` (`with_deadline`). A deadline past what the word holds is
+    /// clamped to the farthest one it does (`MAX_DEADLINE`, over 30 years
+    /// away): `with_deadline` always reports a deadline.
     pub(crate) fn at(d: Instant) -> Due {
         Due {
-            at: to_nanos(d),
+            at: to_nanos(d).min(MAX_DEADLINE),
             now: None,
         }
     }

@@ -148,15 +148,27 @@ impl fmt::Debug for Done<'_> {
     }
 }
 
-/// [`Done`] that owns its context's node: `'static`, for futures that are
-/// stored or spawned (the HTTP layers, the signal watcher). Same contract.
-#[cfg(any(feature = "http", feature = "signal"))]
-pub(crate) struct OwnedDone {
+/// [`Done`] that owns its context: `'static + Send`, for futures that are
+/// stored or spawned (a graceful-shutdown hook, a watcher task, the HTTP
+/// layers). Made by [`Context::done_owned`](crate::Context::done_owned);
+/// same contract as [`Done`] (C13): resolves at once if the context is
+/// done, registers its task at most once, takes its waker out when dropped,
+/// never resolves for a context that cannot be cancelled.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let (ctx, cancel) = context_core::Context::background().with_cancel();
+/// let watcher = tokio::spawn(ctx.done_owned()); // no borrow of `ctx`
+/// cancel.cancel();
+/// watcher.await.unwrap();
+/// # }
+/// ```
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct OwnedDone {
     node: Option<crate::tree::NodeRef>,
     waiter: Waiter,
 }
 
-#[cfg(any(feature = "http", feature = "signal"))]
 impl OwnedDone {
     pub(crate) fn new(node: Option<crate::tree::NodeRef>) -> OwnedDone {
         OwnedDone {
@@ -166,7 +178,6 @@ impl OwnedDone {
     }
 }
 
-#[cfg(any(feature = "http", feature = "signal"))]
 impl Future for OwnedDone {
     type Output = ();
 
@@ -176,9 +187,20 @@ impl Future for OwnedDone {
     }
 }
 
-#[cfg(any(feature = "http", feature = "signal"))]
 impl Drop for OwnedDone {
     fn drop(&mut self) {
         self.waiter.release(self.node.as_deref());
+    }
+}
+
+impl fmt::Debug for OwnedDone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedDone")
+            .field(
+                "done",
+                &self.node.as_deref().is_some_and(CancelNode::is_done),
+            )
+            .field("registered", &self.waiter.reg.is_some())
+            .finish()
     }
 }

@@ -2,7 +2,10 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context as TaskCx, Poll};
 
 use tokio::task::JoinSet;
 
@@ -98,16 +101,14 @@ impl Group {
         let first = Arc::clone(&self.first);
         let cancel = Arc::clone(&self.cancel);
         let task = async move {
-            // A panic unwinds through this guard: siblings are cancelled at
-            // once, and `wait` reports the panic.
-            let guard = PanicGuard {
-                first: &first,
-                cancel: &cancel,
+            // A panic is caught where it happens, with its message, so that
+            // the siblings are cancelled at once and `wait` reports it.
+            let result = match (CatchPanic { fut }).await {
+                Ok(result) => result.map_err(|e| -> Cause { Arc::new(e) }),
+                Err(panic) => Err(Arc::new(TaskPanicked(panic_message(panic))) as Cause),
             };
-            let result = fut.await;
-            std::mem::forget(guard);
             if let Err(e) = result {
-                fail(&first, &cancel, Arc::new(e));
+                fail(&first, &cancel, e);
             }
         };
         self.tasks
@@ -121,14 +122,8 @@ impl Group {
     pub async fn wait(self) -> Result<(), Cause> {
         let mut tasks =
             std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
-        while let Some(r) = tasks.join_next().await {
-            if let Err(e) = r {
-                if e.is_panic() {
-                    let msg = panic_message(e.into_panic());
-                    fail(&self.first, &self.cancel, Arc::new(TaskPanicked(msg)));
-                }
-            }
-        }
+        // Tasks catch their own panics; none is aborted while `self` lives.
+        while tasks.join_next().await.is_some() {}
         self.cancel.cancel();
         let first = self
             .first
@@ -139,20 +134,23 @@ impl Group {
     }
 }
 
-struct PanicGuard<'a> {
-    first: &'a Mutex<Option<Cause>>,
-    cancel: &'a CancelFunc,
+pin_project_lite::pin_project! {
+    /// A task's future, with its panics caught: `Err` holds the payload.
+    struct CatchPanic<F> {
+        #[pin]
+        fut: F,
+    }
 }
 
-impl Drop for PanicGuard<'_> {
-    fn drop(&mut self) {
-        // Dropped without `forget`: the task panicked or was aborted.
-        if std::thread::panicking() {
-            fail(
-                self.first,
-                self.cancel,
-                Arc::new(TaskPanicked("(see the panic message above)".into())),
-            );
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, Box<dyn std::any::Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<Self::Output> {
+        let fut = self.project().fut;
+        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(panic) => Poll::Ready(Err(panic)),
         }
     }
 }

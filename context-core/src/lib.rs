@@ -61,6 +61,8 @@ mod group;
 #[cfg(all(feature = "http", not(loom)))]
 pub mod http;
 mod run;
+#[cfg(not(loom))]
+mod runner;
 #[cfg(all(feature = "signal", not(loom)))]
 pub mod signal;
 mod slab;
@@ -77,7 +79,7 @@ pub use cancel::CancelFunc;
 pub use context::Context;
 #[cfg(loom)]
 pub use deadline::__loom_set_clock_skew;
-pub use done::Done;
+pub use done::{Done, OwnedDone};
 pub use error::{Cause, Error};
 #[cfg(not(loom))]
 pub use group::{Group, TaskPanicked};

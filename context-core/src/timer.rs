@@ -1,9 +1,16 @@
 //! The one shared timer that fires deadlines: a background thread
 //! (`context-timer`), started on the first deadline, and ordered maps of
 //! the nodes that own a deadline. It works with or without a tokio runtime
-//! and costs no task or thread per context. Callbacks (wakers, after-funcs)
-//! of a deadline that a reader noticed before the timer did also run there,
-//! so that `is_done()` never runs user code on the reader's thread.
+//! and costs no task or thread per context. It wakes the waiters of the
+//! deadlines it fires and hands their after-funcs to `runner.rs`, so that a
+//! blocking after-func delays no other deadline. The callbacks of a deadline
+//! that a reader noticed before the timer did go the same way, so that
+//! `is_done()` never runs user code on the reader's thread. Nothing a
+//! callback or a user value's drop does (panic included) stops the thread.
+//!
+//! Expired entries leave the maps `BATCH` at a time, each shard's lock
+//! released in between: a million deadlines due at one instant cost other
+//! threads at most one batch's wait.
 //!
 //! # Why the maps are sharded, and how the thread still never oversleeps
 //!
@@ -23,8 +30,10 @@
 //! wakes the thread if its deadline is earlier. To wake it, it takes the
 //! sleep mutex, which the thread holds from its scan until it waits, so the
 //! call cannot come between the decision and the wait. (A decision of 0
-//! means a scan is coming anyway.) Only the timer thread ever holds more
-//! than one shard lock, so there is no lock order to get wrong.
+//! means a scan is coming anyway: the thread decides 0 whenever an entry is
+//! due, and takes the due ones out after it lets go of the locks.) Only the
+//! timer thread ever holds more than one shard lock, so there is no lock
+//! order to get wrong.
 //!
 //! Loom builds use `timer_loom.rs` instead, which has no thread.
 
@@ -34,8 +43,9 @@ use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::deadline::{now_nanos, NO_DEADLINE};
+use crate::runner;
 use crate::sync::lock as lock_shard;
-use crate::tree::{spread, CancelNode, Fired, NodeRef};
+use crate::tree::{caught, spread, CancelNode, Fired, NodeRef};
 
 /// Enough that a handful of threads rarely meet on one; each empty shard
 /// costs 32 bytes, once per process.
@@ -132,51 +142,54 @@ pub(crate) fn defer(fired: Fired) {
     timer().announce(Some(fired));
 }
 
+/// How many expired entries the thread takes out of a shard under one hold
+/// of its lock: a million deadlines due at once must not keep a thread that
+/// arms or cancels a timeout waiting for the whole lot.
+const BATCH: usize = 64;
+
 impl Timer {
     fn run(&'static self) {
         let mut s = lock_sleep(&self.deferred);
         loop {
             let deferred = std::mem::take(&mut *s);
             let now = now_nanos();
-            let mut expired = Vec::new();
             let mut next = NO_DEADLINE;
-            // Every shard at once, so that no insert slips between the scan
-            // and the decision below (see the module docs).
-            let mut shards: [_; SHARDS] = std::array::from_fn(|i| lock_shard(&self.shards[i]));
-            for m in &mut shards {
-                while let Some(entry) = m.first_entry() {
-                    if entry.key().0 > now {
-                        next = next.min(entry.key().0);
-                        break;
-                    }
-                    expired.push(entry.remove());
+            let mut due = false;
+            // Every shard at once, so that no insert slips between the look
+            // and the decision below (see the module docs). It only looks:
+            // expired entries are taken out later, in batches.
+            let shards: [_; SHARDS] = std::array::from_fn(|i| lock_shard(&self.shards[i]));
+            for m in &shards {
+                match m.first_key_value() {
+                    Some((k, _)) if k.0 <= now => due = true,
+                    Some((k, _)) => next = next.min(k.0),
+                    None => {}
                 }
             }
-            let busy = !deferred.is_empty() || !expired.is_empty();
-            // Busy: it scans again right after the callbacks, so nobody
-            // needs to wake it (0).
+            let busy = due || !deferred.is_empty();
+            // Busy: it looks again right after, so nobody needs to wake it (0).
             let until = if busy { 0 } else { next };
             self.sleeping_until.store(until, Ordering::SeqCst);
             drop(shards);
             if busy {
                 drop(s);
                 for fired in deferred {
-                    // A panicking callback was already reported by the panic
-                    // hook; the timer carries on with the others.
-                    drop(fired.run());
+                    hand_off(fired);
                 }
-                for node in expired {
-                    drop(node.fire_deadline().run());
+                if due {
+                    self.expire(now);
                 }
                 s = lock_sleep(&self.deferred);
                 continue;
             }
-            s = if next == NO_DEADLINE {
+            // After-funcs waiting behind a blocked one: look again soon.
+            let look = runner::supervise().map_or(u64::MAX, |d| d.as_nanos() as u64);
+            s = if next == NO_DEADLINE && look == u64::MAX {
                 self.wake
                     .wait(s)
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
             } else {
-                let wait = Duration::from_nanos(next.saturating_sub(now_nanos()));
+                let wait = Duration::from_nanos(next.saturating_sub(now_nanos()).min(look));
                 match self.wake.wait_timeout(s, wait) {
                     Ok((g, _)) => g,
                     Err(p) => p.into_inner().0,
@@ -184,4 +197,49 @@ impl Timer {
             };
         }
     }
+
+    /// Fires every deadline due at `now`, taking them out of each shard
+    /// `BATCH` at a time and releasing the shard's lock in between.
+    fn expire(&self, now: u64) {
+        let mut batch = Vec::with_capacity(BATCH);
+        for shard in &self.shards {
+            loop {
+                let mut m = lock_shard(shard);
+                while batch.len() < BATCH {
+                    match m.first_entry() {
+                        Some(e) if e.key().0 <= now => batch.push(e.remove()),
+                        _ => break,
+                    }
+                }
+                drop(m);
+                let full = batch.len() == BATCH;
+                for node in batch.drain(..) {
+                    // Firing may drop the last handle of a node, and so user
+                    // values: a panic there must not end the thread.
+                    let mut panic = None;
+                    caught(&mut panic, || {
+                        let fired = node.fire_deadline();
+                        drop(node);
+                        hand_off(fired);
+                    });
+                }
+                if !full {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The timer thread's part of a fired deadline: it wakes the waiters (a
+/// waker that panics stops no other: the panic hook has reported it) and
+/// hands the after-funcs to the runner, so that one that blocks holds up no
+/// deadline (`runner.rs`).
+fn hand_off(fired: Fired) {
+    if fired.is_empty() {
+        return;
+    }
+    let mut panic = None;
+    let afters = fired.wake(&mut panic);
+    runner::submit(afters);
 }

@@ -30,9 +30,8 @@
 //! 2. Nothing runs user code under a lock: wakers, after-funcs, and even drops
 //!    of wakers, causes and nodes happen after the lock is released. That is
 //!    why a waker or after-func may re-enter the tree (create a child, cancel
-//!    a sibling) without deadlocking. The one call out under a lock is
-//!    `Waker::clone` in `register`, which executors implement as a count
-//!    increment; cloning first would cost every repeated poll a clone.
+//!    a sibling) without deadlocking; `register` clones the waker before it
+//!    locks. A panicking waker or after-func does not stop the others.
 //! 3. A parent's lists own its live children (a counted `NodeRef`), a child
 //!    owns its parent (`NodeRef`). The cycle is broken when the child is
 //!    cancelled: it unlinks itself, and a child is always cancelled before it
@@ -147,15 +146,28 @@ impl Fired {
 
     fn run_all(self) -> Option<Panic> {
         let mut panic = None;
-        for w in self.wakers.into_iter().flat_map(Slab::into_values) {
-            w.wake();
-        }
-        for f in self.afters.into_iter().flat_map(Slab::into_values) {
-            if let Err(p) = catch_unwind(AssertUnwindSafe(|| f.fire())) {
-                panic.get_or_insert(p);
-            }
+        let afters = self.wake(&mut panic);
+        for f in afters {
+            caught(&mut panic, || f.fire());
         }
         panic
+    }
+
+    /// Wakes every waiter; a panicking waker does not stop the others
+    /// (the first panic goes to `panic`). Hands back the after-funcs.
+    pub(crate) fn wake(self, panic: &mut Option<Panic>) -> impl Iterator<Item = Arc<dyn Fire>> {
+        for w in self.wakers.into_iter().flat_map(Slab::into_values) {
+            caught(panic, || w.wake());
+        }
+        self.afters.into_iter().flat_map(Slab::into_values)
+    }
+}
+
+/// Runs `f`, keeping the first panic of a series in `first`.
+#[inline]
+pub(crate) fn caught(first: &mut Option<Panic>, f: impl FnOnce()) {
+    if let Err(p) = catch_unwind(AssertUnwindSafe(f)) {
+        first.get_or_insert(p);
     }
 }
 
@@ -541,22 +553,28 @@ impl CancelNode {
 
     /// Registers `waker` to be woken when this node is done, or replaces
     /// the waker already registered under `*key`. False if already done.
+    ///
+    /// `waker` is cloned before the lock is taken: `Waker::clone` is user
+    /// code, which may touch this very node (invariant 2). `Done` calls
+    /// this only when its task's waker changed, so the clone is not wasted.
     pub(crate) fn register(&self, waker: &Waker, key: &mut usize) -> bool {
+        let mine = waker.clone();
         let mut g = lock(&self.inner);
         if !self.hold() {
+            drop(g);
+            drop(mine);
             return false;
         }
         let e = g.extra.get_or_insert_with(Box::default);
-        let old = match e.waiters.get_mut(*key) {
-            Some(w) if w.will_wake(waker) => None,
-            Some(w) => Some(std::mem::replace(w, waker.clone())),
+        let unused = match e.waiters.get_mut(*key) {
+            Some(w) => Some(std::mem::replace(w, mine)),
             None => {
-                *key = e.waiters.insert(waker.clone());
+                *key = e.waiters.insert(mine);
                 None
             }
         };
         drop(g);
-        drop(old);
+        drop(unused);
         true
     }
 
@@ -623,17 +641,68 @@ pub struct NodeStats {
 }
 
 impl Drop for CancelNode {
-    /// Frees a chain of ancestors iteratively: dropping the last handle of a
-    /// very deep chain must not overflow the stack.
+    /// Frees the ancestors only this node kept alive, iteratively (see
+    /// [`release`]).
     fn drop(&mut self) {
-        let mut next = self.parent.take();
-        while let Some(p) = next {
-            next = NodeRef::into_unique(p).and_then(|n| {
+        release([
+            self.parent.take().map(Link::Cancel),
+            self.values.take().map(Link::Value),
+        ]);
+    }
+}
+
+/// A counted link from one node to another: cancel nodes link to their
+/// parent and their value node, value nodes to the next value node and
+/// their cancel node.
+pub(crate) enum Link {
+    Cancel(NodeRef),
+    Value(Arc<ValueNode>),
+}
+
+/// Drops `links`, and every node that only they kept alive, in a loop:
+/// the last handle of a chain a million levels deep, of either kind of
+/// node or both in turn, must not overflow the stack by recursing from one
+/// node's drop into the next. The first two links need no allocation, so
+/// the common case (a parent that others still hold) costs nothing more.
+///
+/// A value's `Drop` that panics does not stop the loop: the rest of the
+/// chain is freed, then the first panic goes on (unless the thread is
+/// already unwinding).
+pub(crate) fn release(links: [Option<Link>; 2]) {
+    let [mut a, mut b] = links;
+    if a.is_none() && b.is_none() {
+        return;
+    }
+    let mut more: Vec<Link> = Vec::new();
+    let mut panic = None;
+    while let Some(link) = a.take().or_else(|| b.take()).or_else(|| more.pop()) {
+        let next = match link {
+            Link::Cancel(n) => NodeRef::into_unique(n).map(|n| {
                 let mut n = triomphe::UniqueArc::into_inner(n);
-                n.parent.take()
-            });
+                let next = [
+                    n.parent.take().map(Link::Cancel),
+                    n.values.take().map(Link::Value),
+                ];
+                caught(&mut panic, || drop(n));
+                next
+            }),
+            Link::Value(v) => Arc::into_inner(v).map(|mut v| {
+                let next = v.take_links();
+                caught(&mut panic, || drop(v));
+                next
+            }),
+        };
+        for l in next.into_iter().flatten().flatten() {
+            if a.is_none() {
+                a = Some(l);
+            } else if b.is_none() {
+                b = Some(l);
+            } else {
+                more.push(l);
+            }
         }
     }
+    resume(panic);
 }
 
 /// Spreads a node's address over all 64 bits (Fibonacci hashing): nodes are

@@ -7,7 +7,7 @@
 use std::any::{Any, TypeId};
 use std::sync::Arc;
 
-use crate::tree::NodeRef;
+use crate::tree::{self, Link, NodeRef};
 
 pub(crate) struct ValueNode {
     /// The nearest value node above this one.
@@ -57,12 +57,20 @@ pub(crate) fn lookup<T: Any>(mut node: Option<&ValueNode>) -> Option<&T> {
     None
 }
 
+impl ValueNode {
+    /// Takes this node's links out, for `tree::release`.
+    pub(crate) fn take_links(&mut self) -> [Option<Link>; 2] {
+        [
+            self.next.take().map(Link::Value),
+            self.cancel.take().map(Link::Cancel),
+        ]
+    }
+}
+
 impl Drop for ValueNode {
-    /// Frees a long chain of value nodes iteratively (see `CancelNode`'s).
+    /// Frees the chain only this node kept alive, iteratively, through
+    /// both kinds of node (see `tree::release`).
     fn drop(&mut self) {
-        let mut next = self.next.take();
-        while let Some(n) = next {
-            next = Arc::into_inner(n).and_then(|mut n| n.next.take());
-        }
+        tree::release(self.take_links());
     }
 }

@@ -120,8 +120,29 @@ async fn group_a_panicking_task_is_reported_not_lost() {
         .await
         .unwrap()
         .unwrap_err();
-    assert!(err.downcast_ref::<TaskPanicked>().is_some(), "{err}");
+    // The task's own message arrives, not a placeholder (issue 10, item 7).
+    let panicked = err.downcast_ref::<TaskPanicked>().expect("a TaskPanicked");
+    assert_eq!(panicked.0, "boom");
     assert!(ctx.is_done());
+    let cause = ctx.cause().unwrap();
+    assert_eq!(cause.downcast_ref::<TaskPanicked>().unwrap().0, "boom");
+}
+
+#[tokio::test]
+async fn group_a_panic_with_a_formatted_message_reports_it() {
+    let group = Group::new(&Context::background());
+    group.spawn(|_| async {
+        let code = 7;
+        if code > 0 {
+            panic!("backend {code} exploded");
+        }
+        Ok::<_, io::Error>(())
+    });
+    let err = group.wait().await.unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<TaskPanicked>().unwrap().0,
+        "backend 7 exploded"
+    );
 }
 
 #[tokio::test]
