@@ -350,6 +350,222 @@ fn wake_10k(c: &mut Criterion) {
     }
 }
 
+/// The server-shutdown shape: a root with `CHILDREN` children (one per
+/// request), each awaited by its own task; the root is cancelled from a
+/// task on a 2-worker runtime. One round: parks the tasks on `waits`, runs
+/// `fire` in a task, and returns [until `fire` returned, until the last
+/// task had run].
+const CHILDREN: usize = 10_000;
+
+fn shutdown_round<F>(
+    rt: &tokio::runtime::Runtime,
+    waits: Vec<F>,
+    fire: impl FnOnce() + Send + 'static,
+) -> [Duration; 2]
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    rt.block_on(async {
+        let n = waits.len();
+        let parked = Arc::new(tokio::sync::Semaphore::new(0));
+        let left = Arc::new(AtomicUsize::new(n));
+        let all_ran = Arc::new(tokio::sync::Notify::new());
+        for fut in waits {
+            let (parked, left, all_ran) = (parked.clone(), left.clone(), all_ran.clone());
+            tokio::spawn(async move {
+                let mut fut = pin!(fut);
+                std::future::poll_fn(|cx| {
+                    if fut.as_mut().poll(cx).is_pending() {
+                        parked.add_permits(1);
+                    }
+                    Poll::Ready(())
+                })
+                .await;
+                fut.await;
+                if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    all_ran.notify_one();
+                }
+            });
+        }
+        let _all = parked.acquire_many(n as u32).await.unwrap();
+        let start = Instant::now();
+        let returned = tokio::spawn(async move {
+            fire();
+            Instant::now()
+        })
+        .await
+        .unwrap();
+        all_ran.notified().await;
+        [returned - start, start.elapsed()]
+    })
+}
+
+/// Each task holds a clone of its child; the `CancelFunc`s are held
+/// elsewhere (`drop_on_wake`: each task holds its own and drops both as
+/// soon as it wakes, so children are freed while the cancel goes on).
+fn shutdown_ours(rt: &tokio::runtime::Runtime, drop_on_wake: bool) -> [Duration; 2] {
+    let (root, cancel) = Context::background().with_cancel();
+    let mut keep = Vec::with_capacity(CHILDREN);
+    let mut waits = Vec::with_capacity(CHILDREN);
+    for _ in 0..CHILDREN {
+        let (child, child_cancel) = root.with_cancel();
+        let mine = if drop_on_wake {
+            Some(child_cancel)
+        } else {
+            keep.push(child_cancel);
+            None
+        };
+        waits.push(async move {
+            child.done().await;
+            drop(mine);
+            drop(child);
+        });
+    }
+    let t = shutdown_round(rt, waits, move || cancel.cancel());
+    drop(keep);
+    t
+}
+
+fn shutdown_peer(rt: &tokio::runtime::Runtime, drop_on_wake: bool) -> [Duration; 2] {
+    let root = CancellationToken::new();
+    let mut keep = Vec::with_capacity(CHILDREN);
+    let mut waits = Vec::with_capacity(CHILDREN);
+    for _ in 0..CHILDREN {
+        let child = root.child_token();
+        if !drop_on_wake {
+            keep.push(child.clone());
+        }
+        waits.push(async move {
+            child.cancelled().await;
+            drop(child);
+        });
+    }
+    let t = shutdown_round(rt, waits, move || root.cancel());
+    drop(keep);
+    t
+}
+
+/// The floor under any tree for this shape: per child, a flag and one
+/// waker slot behind a mutex (what a cancel must at least touch and wake),
+/// set and woken in a loop over a plain `Vec`. What is left is tokio's:
+/// waking, queueing, running and freeing 10,000 tasks.
+fn shutdown_floor(rt: &tokio::runtime::Runtime, drop_on_wake: bool) -> [Duration; 2] {
+    let mut children = Vec::with_capacity(CHILDREN);
+    let mut waits = Vec::with_capacity(CHILDREN);
+    for _ in 0..CHILDREN {
+        let child = Arc::new(BareChild::default());
+        children.push(child.clone());
+        waits.push(async move {
+            std::future::poll_fn(|cx| child.poll(cx)).await;
+            drop(child);
+        });
+    }
+    let keep = if drop_on_wake {
+        Vec::new()
+    } else {
+        children.clone()
+    };
+    let t = shutdown_round(rt, waits, move || {
+        for c in &children {
+            let w = {
+                let mut slot = c.waker.lock().unwrap();
+                c.fired.store(true, Ordering::Release);
+                slot.take()
+            };
+            if let Some(w) = w {
+                w.wake();
+            }
+        }
+    });
+    drop(keep);
+    t
+}
+
+#[derive(Default)]
+struct BareChild {
+    fired: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl BareChild {
+    fn poll(&self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if self.fired.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        let mut slot = self.waker.lock().unwrap();
+        if self.fired.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        *slot = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// Rotated rounds as in `wake_10k` (the same slow spells), printing the
+/// medians of both figures and of the per-round ratios.
+fn shutdown_10k(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    for drop_on_wake in [false, true] {
+        let name = if drop_on_wake {
+            "shutdown_10k_awaited_children_dropped_on_wake"
+        } else {
+            "shutdown_10k_awaited_children"
+        };
+        let mut g = c.benchmark_group(name);
+        g.sample_size(20);
+        type ShutdownSide = fn(&tokio::runtime::Runtime, bool) -> [Duration; 2];
+        let sides: [ShutdownSide; 3] = [shutdown_ours, shutdown_peer, shutdown_floor];
+        let rounds = std::cell::RefCell::new(Vec::new());
+        g.bench_function("rotated_rounds", |b| {
+            b.iter_custom(|iters| {
+                let mut r = rounds.borrow_mut();
+                (0..iters)
+                    .map(|_| {
+                        let mut t = [[Duration::ZERO; 2]; 3];
+                        for k in 0..3 {
+                            let s = (r.len() + k) % 3;
+                            t[s] = sides[s](&rt, drop_on_wake);
+                        }
+                        r.push(t);
+                        t.iter().map(|x| x[1]).sum::<Duration>()
+                    })
+                    .sum()
+            })
+        });
+        g.finish();
+        let r = rounds.into_inner();
+        if r.is_empty() {
+            continue;
+        }
+        for (i, what) in ["until cancel() returned", "until the last task ran"]
+            .iter()
+            .enumerate()
+        {
+            let med = |f: &dyn Fn(&[[Duration; 2]; 3]) -> f64| {
+                median(&mut r.iter().map(f).collect::<Vec<_>>())
+            };
+            let ms = |s: usize| med(&|t| t[s][i].as_secs_f64()) * 1e3;
+            let ratio =
+                |a: usize, b: usize| med(&|t| t[a][i].as_secs_f64() / t[b][i].as_secs_f64());
+            println!(
+                "{name}, {what}: context {:.3} ms, tokio_util {:.3} ms, floor {:.3} ms (medians); \
+                 medians of per-round ratios over {} rounds: context/tokio_util {:.2}, \
+                 floor/tokio_util {:.2}, context/floor {:.2}",
+                ms(0),
+                ms(1),
+                ms(2),
+                r.len(),
+                ratio(0, 1),
+                ratio(2, 1),
+                ratio(0, 2)
+            );
+        }
+    }
+}
+
 /// Times `iters` awaits of `one` inside one `block_on`.
 fn awaits<F: Future>(rt: &tokio::runtime::Runtime, iters: u64, one: impl Fn() -> F) -> Duration {
     rt.block_on(async {
@@ -487,6 +703,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = is_done, create_cancel_drop, create_cancel_drop_contended, cancel_trees, wake_10k, run_overhead, timeouts, timeouts_busy, values
+    targets = is_done, create_cancel_drop, create_cancel_drop_contended, cancel_trees, wake_10k, shutdown_10k, run_overhead, timeouts, timeouts_busy, values
 }
 criterion_main!(benches);

@@ -43,7 +43,7 @@ impl CancelFunc {
     /// Cancels the context with [`Error::Canceled`](crate::Error::Canceled).
     /// Its `cause()` is that same error.
     pub fn cancel(&self) {
-        tree::resume(self.node.cancel(CANCELED, None).run());
+        tree::resume(self.node.cancel(CANCELED, None, true).run());
     }
 
     /// Cancels the context with [`Error::Canceled`](crate::Error::Canceled)
@@ -62,7 +62,11 @@ impl CancelFunc {
         if self.node.is_marked() {
             return;
         }
-        tree::resume(self.node.cancel(CANCELED, Some(Arc::new(cause))).run());
+        tree::resume(
+            self.node
+                .cancel(CANCELED, Some(Arc::new(cause)), true)
+                .run(),
+        );
     }
 }
 
@@ -82,7 +86,7 @@ impl CancelFunc {
         if self.node.is_marked() {
             return;
         }
-        tree::resume(self.node.cancel(CANCELED, Some(cause)).run());
+        tree::resume(self.node.cancel(CANCELED, Some(cause), true).run());
     }
 }
 

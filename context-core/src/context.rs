@@ -53,8 +53,9 @@ pub struct Context {
 enum Repr {
     Background,
     Todo,
-    /// `with_cancel`, `with_deadline`, `with_timeout`.
-    Cancel(NodeRef),
+    /// `with_cancel`, `with_deadline`, `with_timeout`: the node, and the
+    /// nearest value node above (kept here, not in the node: see `tree.rs`).
+    Cancel(NodeRef, Option<Arc<ValueNode>>),
     /// `with_value`.
     Value(Arc<ValueNode>),
     /// `without_cancel`: the parent's values, nothing else. Costs no node.
@@ -88,7 +89,7 @@ impl Context {
         // Three arms, not five: LLVM then emits two compares instead of a
         // jump table, which costs a visible nanosecond on the `run` hot path.
         match &self.repr {
-            Repr::Cancel(n) => Some(n),
+            Repr::Cancel(n, _) => Some(n),
             Repr::Value(v) => v.cancel(),
             _ => None,
         }
@@ -98,7 +99,7 @@ impl Context {
     #[inline]
     fn value_node(&self) -> Option<&Arc<ValueNode>> {
         match &self.repr {
-            Repr::Cancel(n) => n.values(),
+            Repr::Cancel(_, v) => v.as_ref(),
             Repr::Value(v) => Some(v),
             Repr::WithoutCancel(v) => v.as_ref(),
             Repr::Background | Repr::Todo => None,
@@ -106,9 +107,9 @@ impl Context {
     }
 
     fn child(&self, due: Due, cause: Option<Cause>) -> (Context, CancelFunc) {
-        let node = CancelNode::new(self.cancel_node(), self.value_node().cloned(), due, cause);
+        let node = CancelNode::new(self.cancel_node(), due, cause);
         let ctx = Context {
-            repr: Repr::Cancel(NodeRef::clone(&node)),
+            repr: Repr::Cancel(NodeRef::clone(&node), self.value_node().cloned()),
         };
         (ctx, CancelFunc::new(node))
     }
@@ -359,8 +360,8 @@ impl fmt::Debug for Context {
         let kind = match &self.repr {
             Repr::Background => "background",
             Repr::Todo => "todo",
-            Repr::Cancel(n) if n.deadline().is_some() => "deadline",
-            Repr::Cancel(_) => "cancel",
+            Repr::Cancel(n, _) if n.deadline().is_some() => "deadline",
+            Repr::Cancel(..) => "cancel",
             Repr::Value(_) => "value",
             Repr::WithoutCancel(_) => "without-cancel",
         };

@@ -6,9 +6,7 @@ use std::num::NonZeroUsize;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, Waker};
 
-use crate::tree::CancelNode;
-
-const UNREGISTERED: usize = usize::MAX;
+use crate::tree::{CancelNode, UNREGISTERED};
 
 /// Resolves when its context is done; never, for a context that cannot be
 /// cancelled (`background()`, `without_cancel()`).

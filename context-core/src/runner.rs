@@ -68,7 +68,10 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 }
 
 /// Queues `callbacks` to run on the runner's threads.
-pub(crate) fn submit(callbacks: impl Iterator<Item = Arc<dyn Fire>>) {
+pub(crate) fn submit(callbacks: Vec<Arc<dyn Fire>>) {
+    if callbacks.is_empty() {
+        return;
+    }
     let r = runner();
     let mut st = lock(&r.state);
     let was_empty = st.queue.is_empty();

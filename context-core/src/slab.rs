@@ -68,12 +68,19 @@ impl<T> Slab<T> {
         Some(v)
     }
 
-    /// Every value, in key order.
-    pub(crate) fn into_values(self) -> impl Iterator<Item = T> {
-        self.entries.into_iter().filter_map(|e| match e {
+    /// Moves every value, in key order, to the end of `out`, and leaves
+    /// the slab empty with its buffer kept: emptying it frees nothing.
+    pub(crate) fn drain_into(&mut self, out: &mut Vec<T>) {
+        if self.len == 0 {
+            return;
+        }
+        out.reserve(self.len);
+        out.extend(self.entries.drain(..).filter_map(|e| match e {
             Entry::Full(v) => Some(v),
             Entry::Free(_) => None,
-        })
+        }));
+        self.free = usize::MAX;
+        self.len = 0;
     }
 }
 
@@ -94,6 +101,10 @@ mod tests {
         let d = s.insert("d");
         assert_eq!(d, b, "the freed slot is reused");
         assert_eq!(s.len(), 3);
-        assert_eq!(s.into_values().collect::<Vec<_>>(), ["a", "d", "c"]);
+        let mut out = vec!["before"];
+        s.drain_into(&mut out);
+        assert_eq!(out, ["before", "a", "d", "c"]);
+        assert!(s.is_empty());
+        assert_eq!(s.insert("e"), 0, "a drained slab starts again at 0");
     }
 }

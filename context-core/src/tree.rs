@@ -16,11 +16,14 @@
 //!   leaves that nobody waits on, and this halves the cost of cancelling
 //!   them. A node with it is cancelled under its lock, and then no CAS can
 //!   race the store, since every fast-path CAS expects `HOLDS` clear.
-//! - `parent`/`values` are immutable: the nearest cancelable ancestor and the
-//!   nearest value node.
+//! - `parent` is immutable: the nearest cancelable ancestor. A context's
+//!   values are not the node's business: the `Context` handle carries its
+//!   nearest value node beside the node, which keeps a node (and its count)
+//!   within 64 bytes with a waiter slot inline.
 //! - `inner` (the lock, a spin lock: see `sync.rs`) guards the children,
 //!   waiters, after-funcs and causes. A live node's lock holds its children;
-//!   once done, its lists are empty and nothing is ever added again.
+//!   once done, its lists are empty (their buffers are kept until the node
+//!   is freed) and nothing is ever added again.
 //!
 //! # Invariants
 //!
@@ -69,6 +72,11 @@ const INHERITED: u64 = 0b100;
 const HOLDS: u64 = 0b1000;
 const SHIFT: u32 = 64 - DEADLINE_BITS;
 
+/// A waiter's key before it registers (see `register`).
+pub(crate) const UNREGISTERED: usize = usize::MAX;
+/// The key of the inline waiter slot; slab keys are smaller.
+const INLINE: usize = usize::MAX - 1;
+
 /// A counted handle on a node. triomphe's `Arc` has no weak count, so
 /// freeing a node is one atomic decrement, not std's two.
 pub(crate) type NodeRef = triomphe::Arc<CancelNode>;
@@ -77,7 +85,6 @@ pub(crate) type NodeRef = triomphe::Arc<CancelNode>;
 pub(crate) struct CancelNode {
     word: AtomicU64,
     parent: Option<NodeRef>,
-    values: Option<Arc<ValueNode>>,
     inner: Mutex<Inner>,
 }
 
@@ -85,6 +92,10 @@ pub(crate) struct CancelNode {
 struct Inner {
     /// The first child, inline: a lone child costs its parent no allocation.
     child: Option<NodeRef>,
+    /// The first waiter, inline: a context awaited by one task (a request's,
+    /// in a server) needs no list, and its cancel reads no second
+    /// allocation, which another core wrote last (see `register`).
+    waiter: Option<Waker>,
     extra: Option<Box<Extra>>,
 }
 
@@ -117,13 +128,16 @@ pub(crate) trait Fire: Send + Sync {
     fn fire(&self);
 }
 
-/// What a cancel must notify once every lock is released: the nodes' own
-/// lists, moved whole (no copy of ten thousand wakers before the first
-/// wake), one per node that had any.
+/// What a cancel must notify once every lock is released. The wakers and
+/// after-funcs are moved out of the nodes into one list each; the nodes
+/// keep their (empty) buffers until they are freed, so that cancelling ten
+/// thousand children frees nothing on the cancelling thread.
 #[derive(Default)]
 pub(crate) struct Fired {
-    wakers: Vec<Slab<Waker>>,
-    afters: Vec<Slab<Arc<dyn Fire>>>,
+    wakers: Vec<Waker>,
+    afters: Vec<Arc<dyn Fire>>,
+    /// The first panic of a waker woken during the cancel itself.
+    panic: Option<Panic>,
 }
 
 /// A panic caught in a callback, to re-raise once every callback has run.
@@ -131,7 +145,7 @@ pub(crate) type Panic = Box<dyn Any + Send>;
 
 impl Fired {
     pub(crate) fn is_empty(&self) -> bool {
-        self.wakers.is_empty() && self.afters.is_empty()
+        self.wakers.is_empty() && self.afters.is_empty() && self.panic.is_none()
     }
 
     /// Wakes every waiter, then runs every after-func. A panic in one does
@@ -155,11 +169,21 @@ impl Fired {
 
     /// Wakes every waiter; a panicking waker does not stop the others
     /// (the first panic goes to `panic`). Hands back the after-funcs.
-    pub(crate) fn wake(self, panic: &mut Option<Panic>) -> impl Iterator<Item = Arc<dyn Fire>> {
-        for w in self.wakers.into_iter().flat_map(Slab::into_values) {
+    pub(crate) fn wake(self, panic: &mut Option<Panic>) -> Vec<Arc<dyn Fire>> {
+        if let Some(p) = self.panic {
+            panic.get_or_insert(p);
+        }
+        for w in self.wakers {
             caught(panic, || w.wake());
         }
-        self.afters.into_iter().flat_map(Slab::into_values)
+        self.afters
+    }
+
+    /// Wakes the wakers from `from` on now (see `CancelNode::cancel`).
+    fn wake_from(&mut self, from: usize) {
+        for w in self.wakers.drain(from..) {
+            caught(&mut self.panic, || w.wake());
+        }
     }
 }
 
@@ -196,7 +220,6 @@ impl CancelNode {
     /// `Due::NONE` for `with_cancel`.
     pub(crate) fn new(
         parent: Option<&NodeRef>,
-        values: Option<Arc<ValueNode>>,
         due: Due,
         deadline_cause: Option<Cause>,
     ) -> NodeRef {
@@ -214,8 +237,11 @@ impl CancelNode {
         let node = NodeRef::new(CancelNode {
             word: AtomicU64::new(deadline << SHIFT | holds),
             parent: parent.cloned(),
-            values,
-            inner: Mutex::new(Inner { child: None, extra }),
+            inner: Mutex::new(Inner {
+                child: None,
+                waiter: None,
+                extra,
+            }),
         });
         if let Some(p) = parent {
             let mut g = lock(&p.inner);
@@ -243,11 +269,6 @@ impl CancelNode {
             }
         }
         node
-    }
-
-    #[inline]
-    pub(crate) fn values(&self) -> Option<&Arc<ValueNode>> {
-        self.values.as_ref()
     }
 
     /// Sets `HOLDS` before something is added under the lock (which the
@@ -320,7 +341,7 @@ impl CancelNode {
         // never change later, and let the timer thread run the callbacks.
         let owner = self.deadline_owner();
         let cause = owner.own_deadline_cause();
-        let fired = owner.cancel(EXPIRED, cause.clone());
+        let fired = owner.cancel(EXPIRED, cause.clone(), false);
         // If the owner was already done, a cancel from above is still on its
         // way down to this node. Mark this one ourselves, so that what this
         // reader reports is what `err()` says forever (C4). If the cancel
@@ -328,7 +349,7 @@ impl CancelNode {
         let mine = if self.is_marked() {
             Fired::default()
         } else {
-            self.cancel(EXPIRED, cause)
+            self.cancel(EXPIRED, cause, false)
         };
         for f in [fired, mine] {
             if !f.is_empty() {
@@ -398,7 +419,7 @@ impl CancelNode {
 
     /// Ends this node with `DeadlineExceeded` and its deadline cause.
     pub(crate) fn fire_deadline(&self) -> Fired {
-        self.cancel(EXPIRED, self.own_deadline_cause())
+        self.cancel(EXPIRED, self.own_deadline_cause(), true)
     }
 
     /// The cause given for this node's own deadline, if any.
@@ -412,18 +433,36 @@ impl CancelNode {
     /// Marks this node and all its descendants done (C3), unlinks it from
     /// its parent (C6), and returns the callbacks to run once the caller
     /// holds no lock. Does nothing if the node already was done (C4).
-    pub(crate) fn cancel(&self, state: u64, cause: Option<Cause>) -> Fired {
+    ///
+    /// With `wake_leaves`, the waiters of a descendant with no children of
+    /// its own are woken as soon as it is marked, with no lock held, while
+    /// the cancel goes on: in a server's shutdown (a root, a child per
+    /// request, a task awaiting each) the runtime's other workers start
+    /// running woken tasks while this thread is still marking. A woken
+    /// waiter still sees everything below its context done. The cancelled
+    /// node's own waiters, those of nodes with children, and every
+    /// after-func wait for the end, as before. A reader that notices a
+    /// passed deadline passes `false`: it must run no user code.
+    pub(crate) fn cancel(&self, state: u64, cause: Option<Cause>, wake_leaves: bool) -> Fired {
         let mut fired = Fired::default();
         let mut work = Vec::new();
         if !self.mark(state, false, cause, &mut work, &mut fired) {
             return fired;
         }
         self.unlink();
+        let mut deferred = fired.wakers.len();
         // Iterative, not recursive: a chain a million deep must not
         // overflow the stack.
         while let Some(child) = work.pop() {
             let from = child.parent.as_deref().map_or(state, CancelNode::state);
+            let below = work.len();
             child.mark(from, true, None, &mut work, &mut fired);
+            if work.len() > below {
+                // Its children are not marked yet: its waiters wait.
+                deferred = fired.wakers.len();
+            } else if wake_leaves && fired.wakers.len() > deferred {
+                fired.wake_from(deferred);
+            }
             // `child` is dropped here, with no lock held.
         }
         fired
@@ -486,29 +525,17 @@ impl CancelNode {
         let w = self.word.load(Ordering::Acquire);
         self.word.store(w | flags, Ordering::Release);
         work.extend(g.child.take());
-        let old = g.extra.take();
+        fired.wakers.extend(g.waiter.take());
+        // The lists are emptied, not freed: their buffers go with the node.
+        if let Some(e) = g.extra.as_deref_mut() {
+            work.extend(e.children.drain().map(|(_, c)| c));
+            e.waiters.drain_into(&mut fired.wakers);
+            e.afters.drain_into(&mut fired.afters);
+        }
         if cause.is_some() {
-            g.extra = Some(Box::new(Extra {
-                cause,
-                ..Extra::default()
-            }));
+            g.extra.get_or_insert_with(Box::default).cause = cause;
         }
         drop(g);
-        if let Some(e) = old {
-            let Extra {
-                children,
-                waiters,
-                afters,
-                ..
-            } = *e;
-            work.extend(children.into_values());
-            if !waiters.is_empty() {
-                fired.wakers.push(waiters);
-            }
-            if !afters.is_empty() {
-                fired.afters.push(afters);
-            }
-        }
         self.unschedule_own(w >> SHIFT);
         true
     }
@@ -565,12 +592,20 @@ impl CancelNode {
             drop(mine);
             return false;
         }
-        let e = g.extra.get_or_insert_with(Box::default);
-        let unused = match e.waiters.get_mut(*key) {
-            Some(w) => Some(std::mem::replace(w, mine)),
-            None => {
-                *key = e.waiters.insert(mine);
-                None
+        let unused = if *key == INLINE {
+            g.waiter.replace(mine)
+        } else if *key == UNREGISTERED && g.waiter.is_none() {
+            *key = INLINE;
+            g.waiter = Some(mine);
+            None
+        } else {
+            let e = g.extra.get_or_insert_with(Box::default);
+            match e.waiters.get_mut(*key) {
+                Some(w) => Some(std::mem::replace(w, mine)),
+                None => {
+                    *key = e.waiters.insert(mine);
+                    None
+                }
             }
         };
         drop(g);
@@ -590,7 +625,11 @@ impl CancelNode {
         if self.state() != LIVE {
             return; // the cancel took (and woke) every waiter
         }
-        let w = g.extra.as_mut().and_then(|e| e.waiters.remove(key));
+        let w = if key == INLINE {
+            g.waiter.take()
+        } else {
+            g.extra.as_mut().and_then(|e| e.waiters.remove(key))
+        };
         drop(g);
         drop(w);
     }
@@ -619,7 +658,7 @@ impl CancelNode {
         let e = g.extra.as_deref();
         NodeStats {
             children: usize::from(g.child.is_some()) + e.map_or(0, |e| e.children.len()),
-            waiters: e.map_or(0, |e| e.waiters.len()),
+            waiters: usize::from(g.waiter.is_some()) + e.map_or(0, |e| e.waiters.len()),
             after_funcs: e.map_or(0, |e| e.afters.len()),
             holds_extra: e.is_some(),
         }
@@ -644,10 +683,7 @@ impl Drop for CancelNode {
     /// Frees the ancestors only this node kept alive, iteratively (see
     /// [`release`]).
     fn drop(&mut self) {
-        release([
-            self.parent.take().map(Link::Cancel),
-            self.values.take().map(Link::Value),
-        ]);
+        release([self.parent.take().map(Link::Cancel), None]);
     }
 }
 
@@ -679,10 +715,7 @@ pub(crate) fn release(links: [Option<Link>; 2]) {
         let next = match link {
             Link::Cancel(n) => NodeRef::into_unique(n).map(|n| {
                 let mut n = triomphe::UniqueArc::into_inner(n);
-                let next = [
-                    n.parent.take().map(Link::Cancel),
-                    n.values.take().map(Link::Value),
-                ];
+                let next = [n.parent.take().map(Link::Cancel), None];
                 caught(&mut panic, || drop(n));
                 next
             }),
@@ -737,11 +770,11 @@ mod tests {
     use super::CancelNode;
 
     #[test]
-    fn a_node_fits_in_64_bytes_with_its_counts() {
-        // triomphe's ArcInner = one count (8 bytes) + the node: the issue's
-        // budget is 64.
+    fn a_node_fits_in_64_bytes_with_its_count() {
+        // triomphe's ArcInner = one count (8 bytes) + the node: the
+        // budget is 64 (SPEC C6, tests/memory.rs), with the waiter inline.
         assert!(
-            std::mem::size_of::<CancelNode>() <= 48,
+            8 + std::mem::size_of::<CancelNode>() <= 64,
             "{}",
             std::mem::size_of::<CancelNode>()
         );
