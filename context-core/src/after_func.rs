@@ -10,13 +10,18 @@ use crate::tree::{Fire, NodeRef};
 /// Made by [`Context::after_func`](crate::Context::after_func).
 ///
 /// The callback runs exactly once (C12): on the thread that cancels (after
-/// the tree's locks are released, once every descendant is marked done), on
-/// the timer thread when a deadline fires, or at once inside `after_func` if
-/// the context already is done. Go runs it on a new goroutine; spawn from
-/// the callback if it must not run on the cancelling thread. A panicking
-/// callback does not stop the others nor poison the tree; the panic is
-/// re-raised to the caller of `cancel()` once all callbacks have run (on the
-/// timer thread it is reported by the panic hook only).
+/// the tree's locks are released, once every descendant is marked done), or
+/// at once inside `after_func` if the context already is done. When a
+/// deadline fires, it runs on the shared callback threads
+/// (`context-callbacks`), never on the timer thread: a callback that blocks
+/// (sleeps, waits on a lock or on another context) delays no deadline of
+/// the process. They run in order on one thread; when one has run for more
+/// than a few milliseconds while others wait, another thread is added (Go
+/// runs each on a goroutine of its own). Spawn from the callback if it must
+/// not run on the cancelling thread. A panicking callback does not stop
+/// the others nor poison the tree; the panic is re-raised to the caller of
+/// `cancel()` once all callbacks have run (on the callback threads it is
+/// reported by the panic hook only).
 ///
 /// Dropping an `AfterFunc` does not stop the callback.
 ///

@@ -42,7 +42,8 @@
 //! - Deadlines are `std::time::Instant`s and fire on one shared timer thread,
 //!   so they work without a runtime; tokio's paused clock does not move them.
 //! - After-funcs run on the cancelling thread once the tree's locks are
-//!   released, not on a new goroutine.
+//!   released, not on a new goroutine; a deadline's run on shared callback
+//!   threads, so that one that blocks delays no other deadline.
 #![forbid(unsafe_code)]
 
 #[doc(hidden)]
