@@ -175,20 +175,25 @@ fn cancel_trees(c: &mut Criterion) {
     g.finish();
 }
 
-/// Parks `n` tasks on `wait` (each reports once it is parked), then times
-/// `fire` until the last task has run.
-fn wake_all<W, F>(rt: &tokio::runtime::Runtime, n: usize, wait: W, fire: impl FnOnce()) -> Duration
+/// Parks a task on each of `waits` (each reports once it is parked), then
+/// runs `fire`, whose future yields when the firing call returned; returns
+/// [until it returned, until the last task had run].
+fn park_then<W, F>(
+    rt: &tokio::runtime::Runtime,
+    waits: Vec<W>,
+    fire: impl FnOnce() -> F,
+) -> [Duration; 2]
 where
-    W: Fn() -> F,
-    F: Future<Output = ()> + Send + 'static,
+    W: Future<Output = ()> + Send + 'static,
+    F: Future<Output = Instant>,
 {
     rt.block_on(async {
+        let n = waits.len();
         let parked = Arc::new(tokio::sync::Semaphore::new(0));
         let left = Arc::new(AtomicUsize::new(n));
         let all_ran = Arc::new(tokio::sync::Notify::new());
-        for _ in 0..n {
+        for fut in waits {
             let (parked, left, all_ran) = (parked.clone(), left.clone(), all_ran.clone());
-            let fut = wait();
             tokio::spawn(async move {
                 let mut fut = pin!(fut);
                 std::future::poll_fn(|cx| {
@@ -206,10 +211,24 @@ where
         }
         let _all = parked.acquire_many(n as u32).await.unwrap();
         let start = Instant::now();
-        fire();
+        let returned = fire().await;
         all_ran.notified().await;
-        start.elapsed()
+        [returned - start, start.elapsed()]
     })
+}
+
+/// Parks `n` tasks on `wait`, then times `fire` (called from outside the
+/// runtime) until the last task has run.
+fn wake_all<W, F>(rt: &tokio::runtime::Runtime, n: usize, wait: W, fire: impl FnOnce()) -> Duration
+where
+    W: Fn() -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let waits = (0..n).map(|_| wait()).collect();
+    park_then(rt, waits, || {
+        fire();
+        ready(Instant::now())
+    })[1]
 }
 
 fn wake_ours(rt: &tokio::runtime::Runtime) -> Duration {
@@ -365,38 +384,13 @@ fn shutdown_round<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    rt.block_on(async {
-        let n = waits.len();
-        let parked = Arc::new(tokio::sync::Semaphore::new(0));
-        let left = Arc::new(AtomicUsize::new(n));
-        let all_ran = Arc::new(tokio::sync::Notify::new());
-        for fut in waits {
-            let (parked, left, all_ran) = (parked.clone(), left.clone(), all_ran.clone());
-            tokio::spawn(async move {
-                let mut fut = pin!(fut);
-                std::future::poll_fn(|cx| {
-                    if fut.as_mut().poll(cx).is_pending() {
-                        parked.add_permits(1);
-                    }
-                    Poll::Ready(())
-                })
-                .await;
-                fut.await;
-                if left.fetch_sub(1, Ordering::AcqRel) == 1 {
-                    all_ran.notify_one();
-                }
-            });
-        }
-        let _all = parked.acquire_many(n as u32).await.unwrap();
-        let start = Instant::now();
-        let returned = tokio::spawn(async move {
+    park_then(rt, waits, || async {
+        tokio::spawn(async move {
             fire();
             Instant::now()
         })
         .await
-        .unwrap();
-        all_ran.notified().await;
-        [returned - start, start.elapsed()]
+        .unwrap()
     })
 }
 
