@@ -303,13 +303,35 @@ type Side = fn(&tokio::runtime::Runtime) -> Duration;
 
 /// One round of each side, in an order that rotates with `round`; their
 /// times in `sides` order.
-fn rotated_round(rt: &tokio::runtime::Runtime, sides: &[Side; 3], round: usize) -> [f64; 3] {
-    let mut t = [0.0; 3];
+fn rotated_round<T: Copy + Default>(round: usize, side: impl Fn(usize) -> T) -> [T; 3] {
+    let mut t = [T::default(); 3];
     for k in 0..3 {
         let s = (round + k) % 3;
-        t[s] = sides[s](rt).as_secs_f64();
+        t[s] = side(s);
     }
     t
+}
+
+/// Registers `rotated_rounds` in `g`: each iteration is one rotated round
+/// of the three sides, timed as `total` says. Returns every round's figures.
+fn rotated_rounds<T: Copy + Default>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    side: impl Fn(usize) -> T,
+    total: impl Fn(&[T; 3]) -> Duration,
+) -> Vec<[T; 3]> {
+    let mut rounds = Vec::new();
+    g.bench_function("rotated_rounds", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    let t = rotated_round(rounds.len(), &side);
+                    rounds.push(t);
+                    total(&t)
+                })
+                .sum()
+        })
+    });
+    rounds
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -340,21 +362,12 @@ fn wake_10k(c: &mut Criterion) {
             b.iter_custom(|iters| (0..iters).map(|_| side(&rt)).sum())
         });
     }
-    let rounds = std::cell::RefCell::new(Vec::new());
-    g.bench_function("rotated_rounds", |b| {
-        b.iter_custom(|iters| {
-            let mut r = rounds.borrow_mut();
-            (0..iters)
-                .map(|_| {
-                    let t = rotated_round(&rt, &sides, r.len());
-                    r.push(t);
-                    Duration::from_secs_f64(t.iter().sum())
-                })
-                .sum()
-        })
-    });
+    let r = rotated_rounds(
+        &mut g,
+        |s| sides[s](&rt).as_secs_f64(),
+        |t| Duration::from_secs_f64(t.iter().sum()),
+    );
     g.finish();
-    let r = rounds.into_inner();
     if !r.is_empty() {
         let ratio =
             |a: usize, b: usize| median(&mut r.iter().map(|t| t[a] / t[b]).collect::<Vec<_>>());
@@ -512,25 +525,12 @@ fn shutdown_10k(c: &mut Criterion) {
         g.sample_size(20);
         type ShutdownSide = fn(&tokio::runtime::Runtime, bool) -> [Duration; 2];
         let sides: [ShutdownSide; 3] = [shutdown_ours, shutdown_peer, shutdown_floor];
-        let rounds = std::cell::RefCell::new(Vec::new());
-        g.bench_function("rotated_rounds", |b| {
-            b.iter_custom(|iters| {
-                let mut r = rounds.borrow_mut();
-                (0..iters)
-                    .map(|_| {
-                        let mut t = [[Duration::ZERO; 2]; 3];
-                        for k in 0..3 {
-                            let s = (r.len() + k) % 3;
-                            t[s] = sides[s](&rt, drop_on_wake);
-                        }
-                        r.push(t);
-                        t.iter().map(|x| x[1]).sum::<Duration>()
-                    })
-                    .sum()
-            })
-        });
+        let r = rotated_rounds(
+            &mut g,
+            |s| sides[s](&rt, drop_on_wake),
+            |t| t.iter().map(|x| x[1]).sum(),
+        );
         g.finish();
-        let r = rounds.into_inner();
         if r.is_empty() {
             continue;
         }

@@ -75,12 +75,8 @@ pub(crate) fn submit(callbacks: Vec<Arc<dyn Fire>>) {
     let r = runner();
     let mut st = lock(&r.state);
     let was_empty = st.queue.is_empty();
-    let before = st.queue.len();
+    let added = callbacks.len();
     st.queue.extend(callbacks);
-    let added = st.queue.len() - before;
-    if added == 0 {
-        return;
-    }
     if was_empty {
         // The stall clock starts now, not when the queue last moved.
         st.seen = (r.started.load(Ordering::Acquire), Instant::now());
