@@ -3,7 +3,7 @@
 //! lines directly above an item's keyword apply to that item and
 //! everything inside it.
 
-use crate::checks::Check;
+use crate::check::Check;
 
 pub struct Allows {
     lines: Vec<String>,

@@ -7,76 +7,15 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Block, Expr, ExprCall, FnArg, Item, Pat, Signature, Stmt};
 
+use context_rules::cancel;
+
 use crate::allow::Allows;
-use crate::cli::Options;
-use crate::report::{Finding, Skipped};
+use crate::check::Check;
+use crate::report::{Finding, Outcome, Skipped};
 use crate::types::Names;
 
-/// A check, by its id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Check {
-    /// `ctx-in-struct`
-    CtxInStruct,
-    /// `ctx-not-first`
-    CtxNotFirst,
-    /// `dropped-cancel`
-    DroppedCancel,
-    /// `fresh-root`
-    FreshRoot,
-    /// `missing-ctx-aware` (opt-in)
-    MissingCtxAware,
-}
-
-impl Check {
-    /// Every check.
-    pub const ALL: [Check; 5] = [
-        Check::CtxInStruct,
-        Check::CtxNotFirst,
-        Check::DroppedCancel,
-        Check::FreshRoot,
-        Check::MissingCtxAware,
-    ];
-
-    /// The id used in output, `--allow` and `// ctx-lint: allow(..)`.
-    pub fn id(self) -> &'static str {
-        match self {
-            Check::CtxInStruct => "ctx-in-struct",
-            Check::CtxNotFirst => "ctx-not-first",
-            Check::DroppedCancel => "dropped-cancel",
-            Check::FreshRoot => "fresh-root",
-            Check::MissingCtxAware => "missing-ctx-aware",
-        }
-    }
-
-    /// The check with this id.
-    pub fn from_id(id: &str) -> Option<Check> {
-        Check::ALL.into_iter().find(|c| c.id() == id)
-    }
-
-    /// Whether the check runs without `--enable`.
-    pub fn on_by_default(self) -> bool {
-        self != Check::MissingCtxAware
-    }
-}
-
-/// The `with_*` constructors that hand back a `CancelFunc`.
-const WITH_CANCEL: &[&str] = &[
-    "with_cancel",
-    "with_deadline",
-    "with_deadline_cause",
-    "with_timeout",
-    "with_timeout_cause",
-];
-
-/// Everything found in one run.
-pub struct Outcome {
-    pub findings: Vec<Finding>,
-    pub skipped: Vec<Skipped>,
-    /// Each file read, for rendering: (path, source).
-    pub sources: Vec<(PathBuf, String)>,
-}
-
-pub fn lint_files(files: &[PathBuf], opts: &Options) -> Outcome {
+/// Lints `files` with the `enabled` checks.
+pub fn lint_files(files: &[PathBuf], enabled: &[Check]) -> Outcome {
     let mut sources = Vec::new();
     let mut skipped = Vec::new();
     for path in files {
@@ -115,7 +54,7 @@ pub fn lint_files(files: &[PathBuf], opts: &Options) -> Outcome {
             src,
             names: &names,
             allows: Allows::new(src),
-            enabled: &opts.enabled,
+            enabled,
             allowed: Vec::new(),
             fns: Vec::new(),
             findings: &mut findings,
@@ -127,6 +66,7 @@ pub fn lint_files(files: &[PathBuf], opts: &Options) -> Outcome {
         findings,
         skipped,
         sources,
+        checked: parsed.len(),
     }
 }
 
@@ -228,13 +168,18 @@ impl Linter<'_> {
         let has_ctx = self.check_sig(sig);
         let Some(body) = body else { return };
         if has_ctx && sig.asyncness.is_some() && !has_attr(attrs, "ctx_aware") {
-            let mut scan = AwaitScan::default();
+            let mut scan = AwaitScan::new(self.ctx_name(sig));
             scan.visit_block(body);
-            if scan.awaits > 0 && !scan.races {
+            if scan.unraced() {
                 self.report(
                     Check::MissingCtxAware,
                     sig.ident.span(),
-                    format!("`{}` takes a context but races none of its {} awaits", sig.ident, scan.awaits),
+                    format!(
+                        "`{}` takes a context but races none of its awaits ({} of {} neither race it nor pass it on)",
+                        sig.ident,
+                        scan.awaits - scan.passes_ctx,
+                        scan.awaits
+                    ),
                     "an async fn that takes `ctx`",
                     "add `#[context::ctx_aware]`, or wrap the awaits in `ctx.run(..)`, so the fn stops when its context ends",
                 );
@@ -245,84 +190,67 @@ impl Linter<'_> {
         self.fns.pop();
     }
 
+    /// The name of the fn's context parameter.
+    fn ctx_name(&self, sig: &Signature) -> Option<String> {
+        sig.inputs.iter().find_map(|a| match a {
+            FnArg::Typed(pt) if self.names.is_context(&pt.ty) => match &*pt.pat {
+                Pat::Ident(p) => Some(p.ident.to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
     fn in_ctx_fn(&self) -> bool {
         self.fns.last().is_some_and(|f| f.has_ctx)
     }
 
     fn check_stmts(&mut self, stmts: &[Stmt]) {
         for (i, stmt) in stmts.iter().enumerate() {
-            match stmt {
+            let dropped = match stmt {
                 Stmt::Local(l) => {
-                    let Some(init) = &l.init else { continue };
-                    let Some(method) = cancel_call(&init.expr) else {
-                        continue;
-                    };
-                    let mut pat = &l.pat;
-                    while let Pat::Type(t) = pat {
-                        pat = &t.pat;
-                    }
-                    let cancel_pat = match pat {
-                        Pat::Tuple(t) if t.elems.len() == 2 => &t.elems[1],
-                        whole => whole,
-                    };
-                    match cancel_pat {
-                        Pat::Wild(w) => self.report(
-                            Check::DroppedCancel,
-                            w.span(),
-                            format!("the `CancelFunc` of `{method}` is dropped at once"),
-                            "`_` drops it here, which cancels the new context",
-                            "bind it to a name (`_cancel`) to keep the context alive until the end of the scope",
-                        ),
-                        Pat::Ident(p) if !p.ident.to_string().starts_with('_') => {
-                            let name = p.ident.to_string();
-                            if !stmts[i + 1..].iter().any(|s| mentions(s, &name)) {
-                                self.report(
-                                    Check::DroppedCancel,
-                                    p.ident.span(),
-                                    format!("the `CancelFunc` `{name}` is never used"),
-                                    "held until the end of the scope, and never called",
-                                    "call it when the work is done; if holding it to the end of the scope is the intent, name it `_cancel`",
-                                );
-                            }
-                        }
-                        _ => {}
-                    }
+                    self.check_unused_cancel(l, &stmts[i + 1..]);
+                    cancel::in_local(l)
                 }
-                Stmt::Expr(e, Some(_)) => {
-                    if let Some(method) = cancel_call(e) {
-                        self.report(
-                            Check::DroppedCancel,
-                            e.span(),
-                            format!("the result of `{method}` is ignored"),
-                            "the new context and its `CancelFunc` are dropped at once",
-                            "bind both: `let (ctx, _cancel) = ..`",
-                        );
-                    }
-                }
-                _ => {}
+                s => cancel::in_stmt(s),
+            };
+            if let Some(d) = dropped {
+                self.report_dropped(d);
             }
         }
     }
-}
 
-/// The method name, if `e` is a call of one of the `with_*` constructors.
-fn cancel_call(e: &Expr) -> Option<String> {
-    match e {
-        Expr::MethodCall(m) if WITH_CANCEL.iter().any(|w| m.method == w) => {
-            Some(m.method.to_string())
+    fn report_dropped(&mut self, d: cancel::Dropped) {
+        let message = format!("the `CancelFunc` of `{}` is dropped at once", d.method);
+        self.report(Check::DroppedCancel, d.span, message, d.label(), d.help());
+    }
+
+    /// Lint-only (a heuristic the macro does not share): a `CancelFunc`
+    /// bound to a plain name that nothing after it mentions.
+    fn check_unused_cancel(&mut self, l: &syn::Local, rest: &[Stmt]) {
+        let Some(init) = &l.init else { return };
+        if cancel::cancel_call(&init.expr).is_none() {
+            return;
         }
-        Expr::Call(c) => match &*c.func {
-            Expr::Path(p)
-                if p.path
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident == "notify_context") =>
-            {
-                Some("notify_context".into())
-            }
-            _ => None,
-        },
-        _ => None,
+        let mut pat = &l.pat;
+        while let Pat::Type(t) = pat {
+            pat = &t.pat;
+        }
+        let p = match pat {
+            Pat::Tuple(t) if t.elems.len() == 2 => &t.elems[1],
+            whole => whole,
+        };
+        let Pat::Ident(p) = p else { return };
+        let name = p.ident.to_string();
+        if !name.starts_with('_') && !rest.iter().any(|s| mentions(s, &name)) {
+            self.report(
+                Check::DroppedCancel,
+                p.ident.span(),
+                format!("the `CancelFunc` `{name}` is never used"),
+                "held until the end of the scope, and never called",
+                "call it when the work is done; if holding it to the end of the scope is the intent, name it `_cancel`",
+            );
+        }
     }
 }
 
@@ -355,22 +283,6 @@ fn mentions(stmt: &Stmt, ident: &str) -> bool {
     };
     u.visit_stmt(stmt);
     u.found
-}
-
-fn is_fresh_root(names: &Names, call: &ExprCall) -> bool {
-    let Expr::Path(p) = &*call.func else {
-        return false;
-    };
-    let segs: Vec<_> = p.path.segments.iter().collect();
-    segs.len() >= 2
-        && call.args.is_empty()
-        && names
-            .context
-            .contains(&segs[segs.len() - 2].ident.to_string())
-        && matches!(
-            segs[segs.len() - 1].ident.to_string().as_str(),
-            "background" | "todo"
-        )
 }
 
 impl<'ast> Visit<'ast> for Linter<'_> {
@@ -412,7 +324,7 @@ impl<'ast> Visit<'ast> for Linter<'_> {
     }
 
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
-        if self.in_ctx_fn() && is_fresh_root(self.names, call) {
+        if self.in_ctx_fn() && self.names.context.is_fresh_root(call) {
             self.report(
                 Check::FreshRoot,
                 call.span(),
@@ -423,22 +335,92 @@ impl<'ast> Visit<'ast> for Linter<'_> {
         }
         visit::visit_expr_call(self, call);
     }
+
+    fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {
+        if let Some(d) = cancel::in_field(f) {
+            self.report_dropped(d);
+        }
+        visit::visit_expr_field(self, f);
+    }
 }
 
-/// Counts the awaits of a fn body (outside closures and async blocks) and
-/// whether anything races them (`.run(..)`, `.done()`, `select!`).
+/// Counts the awaits of a fn body (outside closures and async blocks),
+/// whether anything races them (`.run(..)`, `.done()`, `select!`), and
+/// how many hand a context on to the fn they await (`child(ctx).await`):
+/// a fn whose every await does that stops with its context already.
 #[derive(Default)]
 struct AwaitScan {
     awaits: usize,
+    passes_ctx: usize,
     races: bool,
+    /// The fn's context and the contexts made from it in the body.
+    contexts: Vec<String>,
+}
+
+impl AwaitScan {
+    fn new(ctx: Option<String>) -> Self {
+        AwaitScan {
+            contexts: ctx.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    /// `ctx`, `&ctx`, `ctx.clone()`: one of the contexts.
+    fn is_context_arg(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Reference(r) => self.is_context_arg(&r.expr),
+            Expr::Paren(p) => self.is_context_arg(&p.expr),
+            Expr::MethodCall(m) if m.method == "clone" => self.is_context_arg(&m.receiver),
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| self.contexts.iter().any(|c| i == c)),
+            _ => false,
+        }
+    }
+
+    fn passes_ctx(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Call(c) => c.args.iter().any(|a| self.is_context_arg(a)),
+            Expr::MethodCall(m) => m.args.iter().any(|a| self.is_context_arg(a)),
+            _ => false,
+        }
+    }
+
+    /// Unraced awaits remain.
+    fn unraced(&self) -> bool {
+        !self.races && self.awaits > self.passes_ctx
+    }
 }
 
 impl<'ast> Visit<'ast> for AwaitScan {
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        // `let (sub, _cancel) = ctx.with_cancel();`, `let sub = ctx.with_value(..);`
+        if let Some(init) = &l.init {
+            let derived = cancel::cancel_call(&init.expr).is_some()
+                || matches!(&*init.expr, Expr::MethodCall(m)
+                    if m.method == "with_value" || m.method == "without_cancel");
+            let mut pat = &l.pat;
+            while let Pat::Type(t) = pat {
+                pat = &t.pat;
+            }
+            let name = match pat {
+                Pat::Tuple(t) => t.elems.first(),
+                p => Some(p),
+            };
+            if let (true, Some(Pat::Ident(p))) = (derived, name) {
+                self.contexts.push(p.ident.to_string());
+            }
+        }
+        visit::visit_local(self, l);
+    }
+
     fn visit_expr(&mut self, e: &'ast Expr) {
         match e {
             Expr::Closure(_) | Expr::Async(_) => {}
             Expr::Await(a) => {
                 self.awaits += 1;
+                self.passes_ctx += usize::from(self.passes_ctx(&a.base));
                 self.visit_expr(&a.base);
             }
             Expr::MethodCall(m) if m.method == "run" || m.method == "done" => self.races = true,

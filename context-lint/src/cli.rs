@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::checks::Check;
+use crate::check::Check;
 
 pub const USAGE: &str = "\
 usage: cargo ctx-lint [PATH..] [--format human|json] [--allow ID].. [--enable ID]..

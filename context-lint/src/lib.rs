@@ -18,16 +18,27 @@
 //! `Context` by its name (and the file's renames and aliases), not by type.
 
 mod allow;
+mod check;
 mod checks;
 mod cli;
 mod report;
 mod types;
 mod walk;
 
-pub use checks::Check;
+pub use check::Check;
 pub use report::Finding;
 
 use std::io::Write;
+
+/// The findings of the checks on by default, for `files` (the API of the
+/// macro's agreement test; the tool itself is [`run`]).
+pub fn findings(files: &[std::path::PathBuf]) -> Vec<Finding> {
+    let on: Vec<Check> = Check::ALL
+        .into_iter()
+        .filter(|c| c.on_by_default())
+        .collect();
+    checks::lint_files(files, &on).findings
+}
 
 /// Runs the tool with `args` (without the program name); returns the exit
 /// code: 0 clean, 1 findings, 2 usage or I/O error.
@@ -50,7 +61,7 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             return 2;
         }
     };
-    let outcome = checks::lint_files(&files, &opts);
+    let outcome = checks::lint_files(&files, &opts.enabled);
     let written = match opts.format {
         cli::Format::Human => report::human(&outcome, out, err),
         cli::Format::Json => report::json(&outcome, out),

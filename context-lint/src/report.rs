@@ -8,7 +8,19 @@ use codespan_reporting::term;
 use proc_macro2::Span;
 use serde::Serialize;
 
-use crate::checks::{Check, Outcome};
+use std::path::PathBuf;
+
+use crate::check::Check;
+
+/// Everything found in one run.
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<Skipped>,
+    /// Each file read, for rendering: (path, source).
+    pub sources: Vec<(PathBuf, String)>,
+    /// How many files were read and parsed.
+    pub checked: usize,
+}
 
 /// One problem found.
 #[derive(Clone, Debug, Serialize)]
@@ -124,11 +136,7 @@ pub fn human(o: &Outcome, out: &mut dyn Write, err: &mut dyn Write) -> io::Resul
         writeln!(err, "warning: skipped {}: {}", s.file, s.message)?;
     }
     match o.findings.len() {
-        0 => writeln!(
-            err,
-            "ctx-lint: {} files checked, no findings",
-            o.sources.len() - o.skipped.len()
-        ),
+        0 => writeln!(err, "ctx-lint: {} files checked, no findings", o.checked),
         n => writeln!(
             err,
             "ctx-lint: {n} finding{} in {} files",

@@ -1,16 +1,17 @@
 //! Knowing a `Context` by its name: `Context`, the names it was imported
-//! under (`use context::Context as Ctx;`), and the `type` aliases that hold
-//! one (`type Shared = Arc<Context>;`), collected over the whole crate.
+//! under (`use context::Context as Ctx;`, the rules crate's `Names`), and
+//! the `type` aliases that hold one (`type Shared = Arc<Context>;`),
+//! collected over the whole crate.
 
 use std::collections::BTreeSet;
 
 use syn::visit::{self, Visit};
-use syn::{GenericArgument, Item, PathArguments, Type, TypePath, UseTree};
+use syn::{GenericArgument, Item, PathArguments, Type, TypePath};
 
 #[derive(Debug, Default)]
 pub struct Names {
     /// Names that mean `context::Context`.
-    pub context: BTreeSet<String>,
+    pub context: context_rules::names::Names,
     /// Type aliases whose type holds a context.
     pub holders: BTreeSet<String>,
 }
@@ -20,7 +21,6 @@ impl Names {
     /// (an alias of an alias).
     pub fn collect(files: &[&syn::File]) -> Names {
         let mut names = Names::default();
-        names.context.insert("Context".into());
         let mut aliases = Vec::new();
         for f in files {
             let mut c = Collect {
@@ -44,22 +44,11 @@ impl Names {
 
     /// `Context`, `&Context`, `&mut Context`, under any of its names.
     pub fn is_context(&self, ty: &Type) -> bool {
-        match ty {
-            Type::Reference(r) => self.is_context(&r.elem),
-            Type::Paren(p) => self.is_context(&p.elem),
-            Type::Group(g) => self.is_context(&g.elem),
-            Type::Path(p) => self.is_context_path(p),
-            _ => false,
-        }
+        self.context.is_context(ty)
     }
 
     fn is_context_path(&self, p: &TypePath) -> bool {
-        let segs: Vec<_> = p.path.segments.iter().collect();
-        p.qself.is_none()
-            && segs.last().is_some_and(|s| {
-                self.context.contains(&s.ident.to_string()) && s.arguments.is_none()
-            })
-            && !segs.iter().any(|s| s.ident == "task")
+        self.context.is_context_path(p)
     }
 
     /// The part of `ty` that stores a context, if any: through references,
@@ -102,7 +91,7 @@ impl Names {
 }
 
 struct Collect<'a> {
-    renames: &'a mut BTreeSet<String>,
+    renames: &'a mut context_rules::names::Names,
     aliases: &'a mut Vec<(String, Type)>,
 }
 
@@ -110,21 +99,9 @@ impl<'ast> Visit<'ast> for Collect<'_> {
     fn visit_item(&mut self, i: &'ast Item) {
         match i {
             Item::Type(t) => self.aliases.push((t.ident.to_string(), (*t.ty).clone())),
-            Item::Use(u) => renames(&u.tree, false, self.renames),
+            Item::Use(u) => self.renames.add_use(&u.tree),
             _ => {}
         }
         visit::visit_item(self, i);
-    }
-}
-
-/// `use a::b::Context as Ctx;` (not `std::task::Context as ..`).
-fn renames(tree: &UseTree, in_task: bool, out: &mut BTreeSet<String>) {
-    match tree {
-        UseTree::Path(p) => renames(&p.tree, in_task || p.ident == "task", out),
-        UseTree::Rename(r) if r.ident == "Context" && !in_task => {
-            out.insert(r.rename.to_string());
-        }
-        UseTree::Group(g) => g.items.iter().for_each(|t| renames(t, in_task, out)),
-        _ => {}
     }
 }

@@ -71,9 +71,11 @@ fn ctx_not_first() {
 #[test]
 fn dropped_cancel() {
     let out = check_fixture("dropped_cancel", &[]);
-    assert_eq!(out.matches("error[dropped-cancel]").count(), 4, "{out}");
+    assert_eq!(out.matches("error[dropped-cancel]").count(), 7, "{out}");
     assert!(
-        out.contains("never used") && out.contains("is ignored") && out.contains("dropped at once")
+        out.contains("never used")
+            && out.contains("are dropped at once")
+            && out.contains("dropped with the rest of the tuple")
     );
     // `stop` is called, `_cancel` is held on purpose: neither is flagged
     assert!(
@@ -93,8 +95,10 @@ fn missing_ctx_aware_is_opt_in() {
     let (code, out, _) = run_lib(&["tests/fixtures/missing_ctx_aware/input.rs"]);
     assert_eq!((code, out.as_str()), (0, ""), "off by default");
     let out = check_fixture("missing_ctx_aware", &["--enable", "missing-ctx-aware"]);
-    assert_eq!(out.matches("error[missing-ctx-aware]").count(), 1, "{out}");
-    assert!(out.contains("`unraced`"));
+    assert_eq!(out.matches("error[missing-ctx-aware]").count(), 2, "{out}");
+    assert!(out.contains("`unraced`") && out.contains("`passes_it_on_but_not_here`"));
+    // Every await hands the context on: it stops with it (issue 11, item 11).
+    assert!(!out.contains("`passes_it_on`"), "{out}");
 }
 
 #[test]
@@ -135,7 +139,7 @@ fn json_schema() {
     let obj = v.as_object().unwrap();
     assert_eq!(obj.len(), 2, "exactly `findings` and `skipped`");
     let findings = obj["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 5 + 3 + 4 + 3 + 1);
+    assert_eq!(findings.len(), 5 + 3 + 7 + 3 + 2);
     for f in findings {
         let f = f.as_object().unwrap();
         let mut keys: Vec<_> = f.keys().map(String::as_str).collect();
@@ -215,4 +219,25 @@ fn gitignored_files_are_not_checked() {
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].ends_with("checked.rs"));
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_skipped_not_an_underflow() {
+    // Issue 11, item 11: `sources - skipped` underflowed when a file could
+    // not be read (it is in `skipped` but never in `sources`).
+    let dir = std::env::temp_dir().join(format!("ctx-lint-unreadable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let clean = dir.join("clean.rs");
+    std::fs::write(&clean, "fn f() {}\n").unwrap();
+    // Not UTF-8: found by the walk, then not readable as a `String`.
+    let unreadable = dir.join("latin1.rs");
+    std::fs::write(&unreadable, b"// caf\xe9\n").unwrap();
+    let (code, out, err) = run_lib(&[clean.to_str().unwrap(), unreadable.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert!(err.contains("1 files checked, no findings"), "{err}");
+    assert!(
+        err.contains("latin1.rs"),
+        "the skipped file is named: {err}"
+    );
 }

@@ -101,5 +101,5 @@ impl<'a> Visit<'a> for Walk<'a> {
 }
 
 fn ends_in_context(p: &TypePath) -> bool {
-    p.qself.is_none() && crate::sig::is_context_path(&Type::Path(p.clone()))
+    context_rules::names::Names::default().is_context_path(p)
 }

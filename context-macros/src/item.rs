@@ -6,19 +6,21 @@ use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
 use syn::{Block, ImplItem, Item, Path, ReturnType, Signature, TraitItem};
 
+use context_rules::names::Names;
+
 use crate::errors::Errors;
 use crate::rewrite::{self, Body};
 use crate::{fields, sig};
 
 /// Expands `item` in place; returns items to emit beside it.
-pub fn expand(item: &mut Item, krate: &Path, errs: &mut Errors) -> TokenStream {
+pub fn expand(item: &mut Item, krate: &Path, names: &Names, errs: &mut Errors) -> TokenStream {
     match item {
-        Item::Fn(f) => expand_fn(&mut f.sig, Some(&mut f.block), krate, errs),
+        Item::Fn(f) => expand_fn(&mut f.sig, Some(&mut f.block), krate, names, errs),
         Item::Impl(i) => {
             for it in &mut i.items {
                 if let ImplItem::Fn(f) = it {
                     if wants(&f.sig) {
-                        expand_fn(&mut f.sig, Some(&mut f.block), krate, errs);
+                        expand_fn(&mut f.sig, Some(&mut f.block), krate, names, errs);
                     }
                 }
             }
@@ -27,7 +29,7 @@ pub fn expand(item: &mut Item, krate: &Path, errs: &mut Errors) -> TokenStream {
             for it in &mut t.items {
                 if let TraitItem::Fn(f) = it {
                     if wants(&f.sig) {
-                        expand_fn(&mut f.sig, f.default.as_mut(), krate, errs);
+                        expand_fn(&mut f.sig, f.default.as_mut(), krate, names, errs);
                     }
                 }
             }
@@ -42,8 +44,8 @@ pub fn expand(item: &mut Item, krate: &Path, errs: &mut Errors) -> TokenStream {
                 for it in items.iter_mut() {
                     let nested = match it {
                         Item::Fn(f) if !wants(&f.sig) => continue,
-                        Item::Fn(_) | Item::Impl(_) | Item::Trait(_) | Item::Mod(_) => expand(it, krate, errs),
-                        Item::Struct(_) | Item::Enum(_) => expand(it, krate, errs),
+                        Item::Fn(_) | Item::Impl(_) | Item::Trait(_) | Item::Mod(_) => expand(it, krate, names, errs),
+                        Item::Struct(_) | Item::Enum(_) => expand(it, krate, names, errs),
                         _ => continue,
                     };
                     if !nested.is_empty() {
@@ -69,8 +71,14 @@ fn wants(sig: &Signature) -> bool {
     sig.asyncness.is_some() || sig::is_boxed_future(&sig.output)
 }
 
-fn expand_fn(sig: &mut Signature, block: Option<&mut Block>, krate: &Path, errs: &mut Errors) {
-    let Some(ctx) = sig::prepare(sig, krate, errs) else {
+fn expand_fn(
+    sig: &mut Signature,
+    block: Option<&mut Block>,
+    krate: &Path,
+    names: &Names,
+    errs: &mut Errors,
+) {
+    let Some(ctx) = sig::prepare(sig, krate, names, errs) else {
         return;
     };
     let Some(block) = block else { return };
@@ -82,6 +90,7 @@ fn expand_fn(sig: &mut Signature, block: Option<&mut Block>, krate: &Path, errs:
         ctx: &ctx,
         krate,
         ret_span,
+        names,
     };
     rewrite::rewrite(block, &body, errs);
 }

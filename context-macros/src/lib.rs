@@ -79,10 +79,13 @@
 //! `#[ctx_aware(crate = path::to::context)]` names the runtime for crates
 //! that re-export `context` under another path.
 
+#[cfg(test)]
+mod agree;
 mod args;
 mod errors;
 mod fields;
 mod item;
+mod macros;
 mod respan;
 mod rewrite;
 mod sig;
@@ -112,6 +115,8 @@ pub fn ctx_aware(args: TokenStream, input: TokenStream) -> TokenStream {
         }
     };
     let mut errs = errors::Errors::default();
-    let extra = item::expand(&mut item, &args.krate, &mut errs);
+    let mut names = context_rules::names::Names::default();
+    names.add_uses_in(&item);
+    let extra = item::expand(&mut item, &args.krate, &names, &mut errs);
     quote!(#item #extra #errs).into()
 }

@@ -6,13 +6,25 @@
 //! nested items and macro invocations (the macro cannot see into the last
 //! and must not change the meaning of the others), and `ctx.done().await`.
 
-use proc_macro2::{Ident, Span};
-use quote::quote_spanned;
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote_spanned, ToTokens};
 use syn::visit_mut::{self, VisitMut};
-use syn::{Attribute, Block, Expr, ExprAwait, ExprCall, Item, Local, Pat, Path, Stmt};
+use syn::{Attribute, Block, Expr, ExprAwait, Item, Local, Macro, Path, Stmt};
 
 use crate::errors::Errors;
+use crate::macros::{self, Kind, Select};
 use crate::respan::respan;
+
+/// What became of a macro invocation.
+enum MacroOutcome {
+    /// Left as it is (or its tokens rewritten in place).
+    Unchanged,
+    /// Replaced by this expression.
+    Replace(Expr),
+    /// Kept, with a warning: the path of the deprecated identity fn that
+    /// carries it.
+    Warn(TokenStream),
+}
 
 /// What the rewriting needs to know about the fn.
 pub struct Body<'a> {
@@ -22,16 +34,9 @@ pub struct Body<'a> {
     /// Where an unusable return type is reported: every generated early
     /// return carries this span, so rustc reports it once, not per await.
     pub ret_span: Span,
+    /// The names of our `Context` (renames in the annotated item).
+    pub names: &'a context_rules::names::Names,
 }
-
-/// The `with_*` constructors that hand back a `CancelFunc`.
-const WITH_CANCEL: &[&str] = &[
-    "with_cancel",
-    "with_deadline",
-    "with_deadline_cause",
-    "with_timeout",
-    "with_timeout_cause",
-];
 
 pub fn rewrite(block: &mut Block, body: &Body<'_>, errs: &mut Errors) {
     // Mixed-site: a user who shadows `ctx` does not redirect the races.
@@ -103,17 +108,90 @@ impl Rewriter<'_, '_> {
         let alias = self.alias;
         let at = await_token.span;
         let run = respan(self.body.krate, at);
-        let ret = self.body.ret_span;
-        let ret_krate = respan(self.body.krate, ret);
         // Hygienic, but located at the user's await: a type error in the
         // awaited value is reported on the user's line (M9).
         let ok = Ident::new("__context_ok", Span::mixed_site().located_at(at));
         let err = Ident::new("__context_err", Span::mixed_site());
-        let early = quote_spanned!(ret=> return #ret_krate::__private::cancelled(#err));
+        let early = self.early(&err);
         syn::parse_quote_spanned! {at=>
             match #run::Context::run(#alias, #base) #dot_token #await_token {
                 ::core::result::Result::Ok(#ok) => #ok,
                 ::core::result::Result::Err(#err) => #early,
+            }
+        }
+    }
+
+    /// `return cancelled(err)`, at the return type's span: one error there
+    /// when the return type cannot say "cancelled" (M3).
+    fn early(&self, err: &Ident) -> TokenStream {
+        let ret = self.body.ret_span;
+        let ret_krate = respan(self.body.krate, ret);
+        quote_spanned!(ret=> return #ret_krate::__private::cancelled(#err))
+    }
+
+    /// A macro invocation in the body: see `macros.rs`.
+    fn rewrite_macro(&mut self, mac: &mut Macro) -> MacroOutcome {
+        let at = macros::span(mac);
+        let k = respan(self.body.krate, at);
+        let err = Ident::new("__context_err", Span::mixed_site());
+        let emit = |r: &Self| macros::Emit {
+            alias: r.alias,
+            run: k.clone(),
+            early: r.early(&err),
+            err: &err,
+        };
+        match macros::classify(mac) {
+            Kind::Plain => MacroOutcome::Unchanged,
+            Kind::Ambiguous => MacroOutcome::Warn(quote_spanned!(at=> #k::__private::select_path)),
+            Kind::Opaque => MacroOutcome::Warn(quote_spanned!(at=> #k::__private::not_raced)),
+            Kind::Exprs => match macros::parse_exprs(mac.tokens.clone()) {
+                Some(mut args) => {
+                    for a in args.iter_mut() {
+                        self.visit_expr_mut(a);
+                    }
+                    mac.tokens = args.into_token_stream();
+                    MacroOutcome::Unchanged
+                }
+                None => MacroOutcome::Warn(quote_spanned!(at=> #k::__private::not_raced)),
+            },
+            Kind::Join => {
+                let base: Expr = syn::parse_quote_spanned!(at=> async { #mac });
+                MacroOutcome::Replace(self.race(ExprAwait {
+                    attrs: Vec::new(),
+                    base: Box::new(base),
+                    dot_token: syn::Token![.](at),
+                    await_token: syn::Token![await](at),
+                }))
+            }
+            Kind::TokioSelect | Kind::FuturesSelect(_) => {
+                let Ok(mut sel) = Select::parse(mac.tokens.clone()) else {
+                    // Malformed: the macro itself says what is wrong.
+                    return MacroOutcome::Unchanged;
+                };
+                let kind = macros::classify(mac);
+                if let Kind::FuturesSelect(_) = kind {
+                    if sel.has_tail("complete") || sel.branches.iter().any(|b| b.cond.is_some()) {
+                        return MacroOutcome::Warn(
+                            quote_spanned!(at=> #k::__private::complete_not_raced),
+                        );
+                    }
+                }
+                for b in &mut sel.branches {
+                    self.visit_expr_mut(&mut b.future);
+                    if let Some(c) = &mut b.cond {
+                        self.visit_expr_mut(c);
+                    }
+                    self.visit_expr_mut(&mut b.handler);
+                }
+                for (_, h) in &mut sel.tails {
+                    self.visit_expr_mut(h);
+                }
+                let e = emit(self);
+                let tokens = match &kind {
+                    Kind::FuturesSelect(krate) => e.futures_select(mac, krate, &sel),
+                    _ => e.tokio_select(mac, &sel),
+                };
+                MacroOutcome::Replace(syn::parse2(tokens).expect("a block expression"))
             }
         }
     }
@@ -126,35 +204,11 @@ impl Rewriter<'_, '_> {
         syn::parse_quote_spanned!(span=> #k::__private::fresh_root(#call))
     }
 
-    /// M10: `let (c, _) = x.with_cancel();` drops the `CancelFunc` at once.
-    fn check_dropped_cancel(&mut self, l: &Local) {
-        let Some(init) = &l.init else { return };
-        let Expr::MethodCall(m) = &*init.expr else {
-            return;
-        };
-        if !WITH_CANCEL.iter().any(|w| m.method == w) {
-            return;
-        }
-        let mut pat = &l.pat;
-        while let Pat::Type(t) = pat {
-            pat = &t.pat;
-        }
-        let wild = match pat {
-            Pat::Wild(w) => Some(w),
-            Pat::Tuple(t) if t.elems.len() == 2 => match &t.elems[1] {
-                Pat::Wild(w) => Some(w),
-                _ => None,
-            },
-            _ => None,
-        };
-        if let Some(w) = wild {
-            self.errs.spanned(
-                w,
-                format!(
-                    "this `_` drops the `CancelFunc` of `{}` at once, and dropping it cancels the context just made: bind it to a name such as `_cancel`",
-                    m.method
-                ),
-            );
+    /// M10: a `CancelFunc` dropped at once (the shapes are the rules
+    /// crate's, shared with ctx-lint's `dropped-cancel`).
+    fn dropped(&mut self, d: Option<context_rules::cancel::Dropped>) {
+        if let Some(d) = d {
+            self.errs.push(syn::Error::new(d.span, d.message()));
         }
     }
 }
@@ -164,17 +218,6 @@ fn no_effect(errs: &mut Errors, marker: &Attribute) {
         marker,
         "`#[shield]` has no effect on or inside a closure or `async` block: `#[ctx_aware]` leaves the awaits there un-raced already; remove it",
     );
-}
-
-fn is_fresh_root(call: &ExprCall) -> bool {
-    let Expr::Path(p) = &*call.func else {
-        return false;
-    };
-    let segs: Vec<_> = p.path.segments.iter().collect();
-    segs.len() >= 2
-        && call.args.is_empty()
-        && segs[segs.len() - 2].ident == "Context"
-        && (segs[segs.len() - 1].ident == "background" || segs[segs.len() - 1].ident == "todo")
 }
 
 impl VisitMut for Rewriter<'_, '_> {
@@ -201,31 +244,59 @@ impl VisitMut for Rewriter<'_, '_> {
                     *e = self.race(aw);
                 }
             }
-            Expr::Call(call) if is_fresh_root(call) => {
+            Expr::Call(call) if self.body.names.is_fresh_root(call) => {
                 let call = std::mem::replace(e, Expr::Verbatim(Default::default()));
                 *e = self.warn_fresh_root(call);
             }
+            Expr::Macro(m) if self.shield == 0 && self.nested == 0 => {
+                match self.rewrite_macro(&mut m.mac) {
+                    MacroOutcome::Unchanged => {}
+                    MacroOutcome::Replace(new) => *e = new,
+                    MacroOutcome::Warn(f) => {
+                        let mac = std::mem::replace(e, Expr::Verbatim(Default::default()));
+                        *e = syn::parse_quote!(#f(#mac));
+                    }
+                }
+            }
             Expr::Macro(_) => {}
+            Expr::Field(f) => {
+                self.dropped(context_rules::cancel::in_field(f));
+                visit_mut::visit_expr_mut(self, e);
+            }
             _ => visit_mut::visit_expr_mut(self, e),
         }
         self.shield -= usize::from(shielded);
     }
 
     fn visit_local_mut(&mut self, l: &mut Local) {
-        self.check_dropped_cancel(l);
+        self.dropped(context_rules::cancel::in_local(l));
         let shielded = self.take_shield(Some(&mut l.attrs)).is_some();
         self.shield += usize::from(shielded);
         visit_mut::visit_local_mut(self, l);
         self.shield -= usize::from(shielded);
     }
 
-    fn visit_stmt_mut(&mut self, s: &mut Stmt) {
-        if let Stmt::Macro(m) = s {
-            // The macro's body is out of reach; a marker on it is just removed.
-            self.take_shield(Some(&mut m.attrs));
-            return;
+    fn visit_block_mut(&mut self, b: &mut Block) {
+        let mut stmts = Vec::with_capacity(b.stmts.len());
+        for mut s in std::mem::take(&mut b.stmts) {
+            if let Stmt::Macro(m) = &mut s {
+                let shielded = self.take_shield(Some(&mut m.attrs)).is_some();
+                if !shielded && self.shield == 0 && self.nested == 0 {
+                    match self.rewrite_macro(&mut m.mac) {
+                        MacroOutcome::Unchanged => {}
+                        MacroOutcome::Replace(e) => s = Stmt::Expr(e, m.semi_token),
+                        // A statement macro may declare locals (`pin!`):
+                        // the warning goes in a statement of its own.
+                        MacroOutcome::Warn(f) => stmts.push(syn::parse_quote!(#f(());)),
+                    }
+                }
+            } else {
+                self.dropped(context_rules::cancel::in_stmt(&s));
+                self.visit_stmt_mut(&mut s);
+            }
+            stmts.push(s);
         }
-        visit_mut::visit_stmt_mut(self, s);
+        b.stmts = stmts;
     }
 
     /// Nested items are separate fns: left alone.

@@ -3,37 +3,11 @@
 
 use proc_macro2::{Ident, Span};
 use quote::ToTokens;
-use syn::{FnArg, Pat, Path, ReturnType, Signature, Type};
+use syn::{FnArg, Pat, Path, ReturnType, Signature};
+
+use context_rules::names::Names;
 
 use crate::errors::Errors;
-
-/// Our `Context`, by shape: `Context`, `&Context`, `&'a context::Context`.
-/// A path with generic arguments (`std::task::Context<'_>`) is not ours.
-pub fn is_context(ty: &Type) -> bool {
-    match ty {
-        Type::Reference(r) => is_context_path(&r.elem),
-        Type::Group(g) => is_context(&g.elem),
-        Type::Paren(p) => is_context(&p.elem),
-        t => is_context_path(t),
-    }
-}
-
-/// A path type whose last segment is `Context` with no generic arguments,
-/// and not `std::task`/`core::task`'s.
-pub fn is_context_path(ty: &Type) -> bool {
-    let Type::Path(p) = ty else { return false };
-    if p.qself.is_some() {
-        return false;
-    }
-    let segs: Vec<_> = p.path.segments.iter().collect();
-    let Some(last) = segs.last() else {
-        return false;
-    };
-    if last.ident != "Context" || !last.arguments.is_none() {
-        return false;
-    }
-    !segs.iter().any(|s| s.ident == "task")
-}
 
 /// What `#[async_trait]` leaves behind: `fn .. -> Pin<Box<dyn Future ..>>`.
 pub fn is_boxed_future(output: &ReturnType) -> bool {
@@ -47,7 +21,12 @@ pub fn is_boxed_future(output: &ReturnType) -> bool {
 /// Checks the signature and inserts `ctx: &Context` first (after the
 /// receiver) unless it is there. Returns the context parameter's name, or
 /// `None` when the fn cannot be expanded (the errors say why).
-pub fn prepare(sig: &mut Signature, krate: &Path, errs: &mut Errors) -> Option<Ident> {
+pub fn prepare(
+    sig: &mut Signature,
+    krate: &Path,
+    names: &Names,
+    errs: &mut Errors,
+) -> Option<Ident> {
     if let Some(c) = &sig.constness {
         errs.spanned(
             c,
@@ -73,7 +52,7 @@ pub fn prepare(sig: &mut Signature, krate: &Path, errs: &mut Errors) -> Option<I
     let mut misplaced = false;
     for (i, arg) in sig.inputs.iter().enumerate() {
         if let FnArg::Typed(pt) = arg {
-            if i != first && is_context(&pt.ty) {
+            if i != first && names.is_context(&pt.ty) {
                 errs.spanned(
                     pt,
                     "the context goes first: make `ctx: &Context` the first parameter (after `self`), as Go puts `ctx` first",
@@ -84,7 +63,7 @@ pub fn prepare(sig: &mut Signature, krate: &Path, errs: &mut Errors) -> Option<I
     }
     if let Some(FnArg::Typed(pt)) = sig.inputs.iter().nth(first) {
         if let Pat::Ident(p) = &*pt.pat {
-            if is_context(&pt.ty) {
+            if names.is_context(&pt.ty) {
                 return Some(p.ident.clone());
             }
             if p.ident == "ctx" {
