@@ -4,23 +4,23 @@
 
 use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
-use syn::{Block, ImplItem, Item, Path, ReturnType, Signature, TraitItem};
+use syn::{Attribute, Block, ImplItem, Item, Path, ReturnType, Signature, TraitItem};
 
 use context_rules::names::Names;
 
 use crate::errors::Errors;
 use crate::rewrite::{self, Body};
-use crate::{fields, sig};
+use crate::{fields, sig, stacked};
 
 /// Expands `item` in place; returns items to emit beside it.
 pub fn expand(item: &mut Item, krate: &Path, names: &Names, errs: &mut Errors) -> TokenStream {
     match item {
-        Item::Fn(f) => expand_fn(&mut f.sig, Some(&mut f.block), krate, names, errs),
+        Item::Fn(f) => expand_fn(&f.attrs, &mut f.sig, Some(&mut f.block), krate, names, errs),
         Item::Impl(i) => {
             for it in &mut i.items {
                 if let ImplItem::Fn(f) = it {
-                    if wants(&f.sig) {
-                        expand_fn(&mut f.sig, Some(&mut f.block), krate, names, errs);
+                    if wants(&f.sig, &f.attrs) {
+                        expand_fn(&f.attrs, &mut f.sig, Some(&mut f.block), krate, names, errs);
                     }
                 }
             }
@@ -28,8 +28,8 @@ pub fn expand(item: &mut Item, krate: &Path, names: &Names, errs: &mut Errors) -
         Item::Trait(t) => {
             for it in &mut t.items {
                 if let TraitItem::Fn(f) = it {
-                    if wants(&f.sig) {
-                        expand_fn(&mut f.sig, f.default.as_mut(), krate, names, errs);
+                    if wants(&f.sig, &f.attrs) {
+                        expand_fn(&f.attrs, &mut f.sig, f.default.as_mut(), krate, names, errs);
                     }
                 }
             }
@@ -43,7 +43,7 @@ pub fn expand(item: &mut Item, krate: &Path, names: &Names, errs: &mut Errors) -
                 let mut extra = Vec::new();
                 for it in items.iter_mut() {
                     let nested = match it {
-                        Item::Fn(f) if !wants(&f.sig) => continue,
+                        Item::Fn(f) if !wants(&f.sig, &f.attrs) => continue,
                         Item::Fn(_) | Item::Impl(_) | Item::Trait(_) | Item::Mod(_) => expand(it, krate, names, errs),
                         Item::Struct(_) | Item::Enum(_) => expand(it, krate, names, errs),
                         _ => continue,
@@ -66,19 +66,28 @@ pub fn expand(item: &mut Item, krate: &Path, names: &Names, errs: &mut Errors) -
 }
 
 /// Inside an `impl`, `trait` or `mod`: async fns, and fns that
-/// `#[async_trait]` already expanded (so that M11 can say so).
-fn wants(sig: &Signature) -> bool {
-    sig.asyncness.is_some() || sig::is_boxed_future(&sig.output)
+/// `#[async_trait]` already expanded (so that M11 can say so). Sync fns
+/// returning a boxed future by hand (tower's `call`) and test fns are
+/// left alone (M5).
+fn wants(sig: &Signature, attrs: &[Attribute]) -> bool {
+    let expanded = stacked::above(sig, attrs, None) == Some(stacked::Above::AsyncTrait);
+    (sig.asyncness.is_some() || expanded) && !stacked::is_test(attrs)
 }
 
 fn expand_fn(
+    attrs: &[Attribute],
     sig: &mut Signature,
     block: Option<&mut Block>,
     krate: &Path,
     names: &Names,
     errs: &mut Errors,
 ) {
-    let Some(ctx) = sig::prepare(sig, krate, names, errs) else {
+    let above = stacked::above(sig, attrs, block.as_deref());
+    let Some(ctx) = sig::prepare(sig, above, krate, names, errs) else {
+        // One mistake, one error (M9): the markers go even so.
+        if let Some(block) = block {
+            rewrite::strip_shields(block);
+        }
         return;
     };
     let Some(block) = block else { return };

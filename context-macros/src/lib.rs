@@ -82,6 +82,7 @@
 #[cfg(test)]
 mod agree;
 mod args;
+mod elision;
 mod errors;
 mod fields;
 mod item;
@@ -89,6 +90,7 @@ mod macros;
 mod respan;
 mod rewrite;
 mod sig;
+mod stacked;
 
 use proc_macro::TokenStream;
 use quote::quote;

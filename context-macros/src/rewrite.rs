@@ -56,6 +56,18 @@ pub fn rewrite(block: &mut Block, body: &Body<'_>, errs: &mut Errors) {
     block.stmts.insert(0, bind);
 }
 
+/// Removes every `#[shield]` marker from a body that is not rewritten (its
+/// signature was refused), so that rustc reports that error alone.
+pub fn strip_shields(block: &mut Block) {
+    struct Strip;
+    impl VisitMut for Strip {
+        fn visit_attributes_mut(&mut self, attrs: &mut Vec<Attribute>) {
+            attrs.retain(|a| !a.path().is_ident("shield"));
+        }
+    }
+    Strip.visit_block_mut(block);
+}
+
 struct Rewriter<'a, 'e> {
     body: &'a Body<'a>,
     alias: &'a Ident,
@@ -100,11 +112,20 @@ impl Rewriter<'_, '_> {
     /// parentheses only where the grammar needs them.
     fn race(&self, aw: ExprAwait) -> Expr {
         let ExprAwait {
-            base,
+            mut base,
             dot_token,
             await_token,
             ..
         } = aw;
+        // `(&mut fut).await`: as a call's argument the parentheses are
+        // unneeded, and rustc's `unused_parens` would say so.
+        while let Expr::Paren(p) = &mut *base {
+            if !p.attrs.is_empty() {
+                break;
+            }
+            let inner = std::mem::replace(&mut *p.expr, Expr::Verbatim(Default::default()));
+            *base = inner;
+        }
         let alias = self.alias;
         let at = await_token.span;
         let run = respan(self.body.krate, at);
@@ -272,8 +293,17 @@ impl VisitMut for Rewriter<'_, '_> {
         self.dropped(context_rules::cancel::in_local(l));
         let shielded = self.take_shield(Some(&mut l.attrs)).is_some();
         self.shield += usize::from(shielded);
+        let awaited = |l: &Local| matches!(l.init.as_ref().map(|i| &*i.expr), Some(Expr::Await(_)));
+        let was_await = awaited(l);
         visit_mut::visit_local_mut(self, l);
         self.shield -= usize::from(shielded);
+        if was_await && !awaited(l) {
+            // `let v = unit().await;` is clean; its raced form is a `match`
+            // of unit type, which clippy's `let_unit_value` would flag.
+            l.attrs.push(
+                syn::parse_quote_spanned!(Span::mixed_site()=> #[allow(clippy::let_unit_value)]),
+            );
+        }
     }
 
     fn visit_block_mut(&mut self, b: &mut Block) {

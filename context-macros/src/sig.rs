@@ -2,31 +2,27 @@
 //! context goes (M1, M2), and inserting it.
 
 use proc_macro2::{Ident, Span};
-use quote::ToTokens;
-use syn::{FnArg, Pat, Path, ReturnType, Signature};
+use syn::{FnArg, Pat, Path, Signature};
 
 use context_rules::names::Names;
 
 use crate::errors::Errors;
-
-/// What `#[async_trait]` leaves behind: `fn .. -> Pin<Box<dyn Future ..>>`.
-pub fn is_boxed_future(output: &ReturnType) -> bool {
-    let ReturnType::Type(_, ty) = output else {
-        return false;
-    };
-    let s = ty.to_token_stream().to_string();
-    s.contains("Pin") && s.contains("Box") && s.contains("Future")
-}
+use crate::stacked::Above;
 
 /// Checks the signature and inserts `ctx: &Context` first (after the
 /// receiver) unless it is there. Returns the context parameter's name, or
 /// `None` when the fn cannot be expanded (the errors say why).
 pub fn prepare(
     sig: &mut Signature,
+    above: Option<Above>,
     krate: &Path,
     names: &Names,
     errs: &mut Errors,
 ) -> Option<Ident> {
+    if let Some(a) = above {
+        errs.spanned(sig.fn_token, a.message());
+        return None;
+    }
     if let Some(c) = &sig.constness {
         errs.spanned(
             c,
@@ -35,17 +31,10 @@ pub fn prepare(
         return None;
     }
     if sig.asyncness.is_none() {
-        if is_boxed_future(&sig.output) {
-            errs.spanned(
-                sig.fn_token,
-                "this fn was already expanded by `#[async_trait]`: put `#[ctx_aware]` above `#[async_trait]`",
-            );
-        } else {
-            errs.spanned(
-                sig.fn_token,
-                "`#[ctx_aware]` goes on an `async fn`: write `async fn`, or take `ctx: &Context` by hand and use `ctx.run(..)` in a sync fn",
-            );
-        }
+        errs.spanned(
+            sig.fn_token,
+            "`#[ctx_aware]` goes on an `async fn`: write `async fn`, or take `ctx: &Context` by hand and use `ctx.run(..)` in a sync fn",
+        );
         return None;
     }
     let first = usize::from(matches!(sig.inputs.first(), Some(FnArg::Receiver(_))));
@@ -78,6 +67,7 @@ pub fn prepare(
     if misplaced {
         return None;
     }
+    crate::elision::pin_output_lifetimes(sig);
     // Call-site hygiene: the user's body must be able to name `ctx`.
     let ctx = Ident::new("ctx", Span::call_site());
     let arg: FnArg = syn::parse_quote!(#ctx: &#krate::Context);
