@@ -18,6 +18,7 @@ use syn::{Fields, GenericArgument, Generics, Path, PathArguments, Type, TypePath
 use crate::respan::respan;
 
 pub fn check<'a>(
+    ident: &syn::Ident,
     generics: &Generics,
     fields: impl Iterator<Item = &'a Fields>,
     krate: &Path,
@@ -37,11 +38,13 @@ pub fn check<'a>(
     if probes.is_empty() {
         return TokenStream::new();
     }
-    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    // The item as an argument: its implied bounds (`'b: 'a` for a field
+    // `&'a mut T<'b>`) hold in the check as they do in the item.
     quote! {
         #[allow(dead_code, non_snake_case, unused_qualifications, clippy::all)]
         const _: () = {
-            fn __context_field_check #impl_generics () #where_clause {
+            fn __context_field_check #impl_generics (_: &#ident #ty_generics) #where_clause {
                 use #krate::__private::Fallback as _;
                 #(#probes)*
             }

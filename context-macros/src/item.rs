@@ -55,8 +55,8 @@ pub fn expand(item: &mut Item, krate: &Path, names: &Names, errs: &mut Errors) -
                 items.extend(extra);
             }
         },
-        Item::Struct(s) => return fields::check(&s.generics, std::iter::once(&s.fields), krate),
-        Item::Enum(e) => return fields::check(&e.generics, e.variants.iter().map(|v| &v.fields), krate),
+        Item::Struct(s) => return fields::check(&s.ident, &s.generics, std::iter::once(&s.fields), krate),
+        Item::Enum(e) => return fields::check(&e.ident, &e.generics, e.variants.iter().map(|v| &v.fields), krate),
         other => errs.push(syn::Error::new(
             other.span(),
             "`#[ctx_aware]` goes on an `async fn`, an `impl` block, a `trait`, an inline `mod`, a `struct` or an `enum`",

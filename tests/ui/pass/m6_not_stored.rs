@@ -16,6 +16,23 @@ struct Fine<'a> {
     shared: Arc<other::Context>,
 }
 
+// Two lifetimes, with the implied bound `'b: 'a` (issue 11, item 4).
+#[context::ctx_aware]
+struct Poller<'a, 'b> {
+    cx: &'a mut std::task::Context<'b>,
+}
+
+#[context::ctx_aware]
+struct Writer<'a, 'b> {
+    f: &'a mut std::fmt::Formatter<'b>,
+}
+
+#[context::ctx_aware]
+enum Either<'a, 'b> {
+    Poll(&'a mut std::task::Context<'b>),
+    Write(&'a mut std::fmt::Formatter<'b>),
+}
+
 #[context::ctx_aware]
 enum Generic<T> {
     One(T),
@@ -28,6 +45,11 @@ struct Recursive {
 }
 
 fn main() {
+    let _ = (
+        std::mem::size_of::<Poller<'static, 'static>>(),
+        std::mem::size_of::<Writer<'static, 'static>>(),
+        std::mem::size_of::<Either<'static, 'static>>(),
+    );
     let _ = Generic::<u8>::One(1);
     let _ = Recursive { next: None };
     let f = Fine {
