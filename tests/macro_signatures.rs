@@ -80,6 +80,65 @@ async fn m1_elided_output_lifetimes_keep_their_meaning() {
     assert_eq!(store.get(&ctx, &key).await, Err(AppError(Error::Canceled)));
 }
 
+// ---- item 5: other crates' `Context` is not ours, ours under any name is --
+
+mod lambda {
+    pub struct Context {
+        pub request_id: u32,
+    }
+}
+
+mod otel {
+    #[derive(Clone)]
+    pub struct Context;
+}
+
+#[ctx_aware]
+async fn lambda_handler(event: String, l: lambda::Context) -> Option<String> {
+    ready(()).await;
+    Some(format!("{event}:{}", l.request_id))
+}
+
+#[ctx_aware]
+async fn traced(cx: otel::Context) -> Option<otel::Context> {
+    Some(ready(cx).await)
+}
+
+mod aliased {
+    use super::ready;
+    use context::Context as Ctx;
+    pub type Shared = context::Context;
+
+    #[context::ctx_aware]
+    pub async fn renamed(ctx: &Ctx) -> Option<bool> {
+        ready(()).await;
+        Some(ctx.is_done())
+    }
+
+    #[context::ctx_aware]
+    pub async fn by_alias(ctx: &Shared) -> Option<bool> {
+        Some(ready(ctx.is_done()).await)
+    }
+}
+
+#[tokio::test]
+async fn m1_m2_other_crates_contexts_are_theirs_and_ours_is_ours_by_any_name() {
+    let (ctx, cancel) = Context::background().with_cancel();
+    // `ctx` was inserted before another crate's `Context` (no false M2).
+    let l = lambda::Context { request_id: 7 };
+    assert_eq!(
+        lambda_handler(&ctx, "ev".into(), l).await,
+        Some("ev:7".into())
+    );
+    assert!(traced(&ctx, otel::Context).await.is_some());
+    // Ours under a rename or an alias is taken as the context, not wrapped.
+    assert_eq!(aliased::renamed(&ctx).await, Some(false));
+    assert_eq!(aliased::by_alias(&ctx).await, Some(false));
+    cancel.cancel();
+    assert!(traced(&ctx, otel::Context).await.is_none());
+    assert_eq!(aliased::renamed(&ctx).await, None);
+}
+
 // ---- item 6: sync fns returning boxed futures are left alone (M5) -----------
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

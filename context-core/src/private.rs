@@ -268,3 +268,100 @@ pub fn select_path<T>(value: T) -> T {
 pub fn complete_not_raced<T>(value: T) -> T {
     value
 }
+
+/// The context of an annotated fn, checked at the type level (SPEC M1,
+/// M8): a first parameter named `ctx`, or typed `Context` under a name
+/// the macro cannot resolve (an alias, a rename), must be ours.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not `context::Context`",
+    label = "`#[ctx_aware]` takes this parameter for the fn's context",
+    note = "write `ctx: &Context` (context's); for another crate's context, give the parameter another name, and `#[ctx_aware]` inserts `ctx: &Context` before it"
+)]
+pub trait AsContext {
+    /// The context.
+    fn as_context(&self) -> &Context;
+}
+
+impl AsContext for Context {
+    fn as_context(&self) -> &Context {
+        self
+    }
+}
+
+impl AsContext for &Context {
+    fn as_context(&self) -> &Context {
+        self
+    }
+}
+
+impl AsContext for &mut Context {
+    fn as_context(&self) -> &Context {
+        self
+    }
+}
+
+/// `&ctx` as our context; see [`AsContext`].
+#[inline]
+pub fn ours<C: AsContext + ?Sized>(ctx: &C) -> &Context {
+    ctx.as_context()
+}
+
+/// M2 at the type level: `ParamProbe::<T>::new().check()` is
+/// `ParamIsContext` for our `Context`, `&Context`, `&mut Context`, through
+/// any alias, and `ParamOk` for anything else (another crate's `Context`).
+pub struct ParamProbe<T: ?Sized>(PhantomData<T>);
+
+impl<T: ?Sized> ParamProbe<T> {
+    /// A probe for the parameter type `T`.
+    pub const fn new() -> Self {
+        ParamProbe(PhantomData)
+    }
+}
+
+impl<T: ?Sized> Default for ParamProbe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A later parameter that is not our context.
+pub struct ParamOk;
+/// A later parameter that is our context.
+pub struct ParamIsContext;
+
+/// The fallback for [`ParamProbe`].
+pub trait ParamFallback {
+    /// Not our context.
+    fn check(&self) -> ParamOk {
+        ParamOk
+    }
+}
+
+impl<T: ?Sized> ParamFallback for ParamProbe<T> {}
+
+macro_rules! param_is_context {
+    ($($t:ty),* $(,)?) => {$(
+        impl ParamProbe<$t> {
+            /// Our context.
+            pub fn check(&self) -> ParamIsContext {
+                ParamIsContext
+            }
+        }
+    )*};
+}
+
+param_is_context!(Context, &Context, &mut Context);
+
+/// Accepts only [`ParamOk`].
+#[diagnostic::on_unimplemented(
+    message = "the context goes first",
+    label = "a `Context` in this position",
+    note = "make `ctx: &Context` the first parameter (after `self`), as Go puts `ctx` first"
+)]
+pub trait NotContext {}
+
+impl NotContext for ParamOk {}
+
+/// Compiles only if `_param` is [`ParamOk`].
+#[inline]
+pub fn require_first<T: NotContext>(_param: T) {}

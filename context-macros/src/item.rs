@@ -96,7 +96,9 @@ fn expand_fn(
         ReturnType::Default => sig.ident.span(),
     };
     let body = Body {
-        ctx: &ctx,
+        ctx: &ctx.name,
+        ctx_span: ctx.ty_span,
+        later: &ctx.later,
         krate,
         ret_span,
         names,

@@ -30,6 +30,10 @@ enum MacroOutcome {
 pub struct Body<'a> {
     /// The context parameter's name, as the user's code sees it.
     pub ctx: &'a Ident,
+    /// Its type's span: where a type that is not ours is reported.
+    pub ctx_span: Span,
+    /// The later parameters' types, probed for M2.
+    pub later: &'a [syn::Type],
     pub krate: &'a Path,
     /// Where an unusable return type is reported: every generated early
     /// return carries this span, so rustc reports it once, not per await.
@@ -50,10 +54,31 @@ pub fn rewrite(block: &mut Block, body: &Body<'_>, errs: &mut Errors) {
     };
     r.visit_block_mut(block);
     let (ctx, krate) = (body.ctx, body.krate);
+    // Spanned at the parameter's type: "`T` is not `context::Context`"
+    // lands there, not on the attribute (M8).
+    let k = respan(krate, body.ctx_span);
+    let ours = quote_spanned!(body.ctx_span=> #k::__private::ours(&#ctx));
     let bind: Stmt = syn::parse_quote_spanned!(Span::mixed_site()=>
-        let #alias: &#krate::Context = &#ctx;
+        let #alias: &#krate::Context = #ours;
     );
-    block.stmts.insert(0, bind);
+    let mut first = vec![bind];
+    for ty in body.later {
+        let span = syn::spanned::Spanned::span(ty);
+        let k = respan(krate, span);
+        first.push(syn::parse_quote_spanned!(span=>
+            #k::__private::require_first(#k::__private::ParamProbe::<#ty>::new().check());
+        ));
+    }
+    if !body.later.is_empty() {
+        let k = respan(krate, Span::call_site());
+        first.insert(
+            1,
+            syn::parse_quote_spanned!(Span::mixed_site()=>
+                #[allow(unused_imports)] use #k::__private::ParamFallback as _;
+            ),
+        );
+    }
+    block.stmts.splice(0..0, first);
 }
 
 /// Removes every `#[shield]` marker from a body that is not rewritten (its
