@@ -58,15 +58,43 @@
 //!   struct and enum inside.
 //! - On a `struct` or `enum`: only the field check (M6).
 //! - With `#[async_trait]`: put `#[ctx_aware]` above it (M11). Put it above
-//!   `#[tracing::instrument]` too; below, `instrument` would race the whole
-//!   body once instead of each await.
+//!   `#[tracing::instrument]` too: below, `instrument` has already moved
+//!   the body into an `async` block, and the error says so. Not on `main`
+//!   or a test fn, which take no arguments.
+//! - Elided lifetimes mean what they meant: `async fn first(s: &str) ->
+//!   Option<&str>` still borrows from `s` once `ctx` is inserted.
+//! - A first parameter named `ctx`, or typed as our `Context` (also under a
+//!   rename), is the context; another crate's `Context` (`lambda::Context`)
+//!   is a parameter like any other, and `ctx` is inserted before it.
+//!
+//! # Macro invocations
+//!
+//! A macro's tokens are opaque, so the macros users race in are taken by
+//! their grammar:
+//!
+//! - `tokio::select!`, `futures::select!`, `futures::select_biased!`
+//!   (written with their crate's path): the context's end is one more
+//!   branch, first, returning early like a raced await. A select whose
+//!   context already ended polls no branch. `else` still runs when every
+//!   branch of yours is disabled. A `futures::select!` with a `complete`
+//!   branch is not raced (the added branch would keep `complete` from
+//!   running) and gets a warning.
+//! - `join!` / `try_join!` (tokio's or futures'): raced whole, as one await.
+//! - `assert!`, `assert_eq!`, `format!`, `println!`, `write!`, `vec!`,
+//!   `panic!`, `dbg!` and the like: their arguments are expressions of the
+//!   body, and their awaits are raced.
+//! - Any other macro whose tokens hold `.await`, and a bare `select!`
+//!   (tokio's or futures'?): a compiler warning at the macro saying it is
+//!   not raced. Race it with `ctx.run(..)`, or put `#[shield]` on it to say
+//!   it is meant.
 //!
 //! # What it leaves alone
 //!
-//! Awaits inside closures, `async` blocks, nested items and macro
-//! invocations (`tokio::select!`, `join!`: race those with `ctx.run(..)` by
-//! hand), and `ctx.done().await`. `#[shield]` on a statement or expression
-//! keeps its awaits un-raced, for cleanup that must finish (M4):
+//! Awaits inside closures, `async` blocks and nested items, and
+//! `ctx.done().await`. Test fns (`#[test]`, `#[tokio::test]`) and sync fns
+//! returning a boxed future by hand inside an annotated `impl`, `trait` or
+//! `mod`. `#[shield]` on a statement or expression keeps its awaits
+//! un-raced, for cleanup that must finish (M4):
 //!
 //! ```ignore
 //! #[ctx_aware]
