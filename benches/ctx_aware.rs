@@ -2,7 +2,9 @@
 //! the same fn without the macro, against a hand-written
 //! `tokio::select! { biased; _ = token.cancelled() => .., v = fut => v }` and
 //! `token.run_until_cancelled(fut)` per await, and against racing the whole
-//! body once with `ctx.run(..)`. Figures: `context-core/benches/README.md`.
+//! body once with `ctx.run(..)`; and a `tokio::select!` the macro races
+//! against the same select without it and with a token branch written by
+//! hand. Figures: `context-core/benches/README.md`.
 #![allow(missing_docs)]
 
 use std::future::ready;
@@ -144,6 +146,32 @@ async fn until_yield(token: &CancellationToken) -> Option<u64> {
     Some(s)
 }
 
+// ---- a two-branch `tokio::select!` (issue 11: raced by the macro) ----
+
+async fn plain_select() -> Option<u64> {
+    tokio::select! {
+        v = yielding() => Some(v),
+        _ = std::future::pending::<()>() => None,
+    }
+}
+
+#[ctx_aware]
+async fn annotated_select() -> Option<u64> {
+    tokio::select! {
+        v = yielding() => Some(v),
+        _ = std::future::pending::<()>() => None,
+    }
+}
+
+async fn token_select(token: &CancellationToken) -> Option<u64> {
+    tokio::select! {
+        biased;
+        _ = token.cancelled() => None,
+        v = yielding() => Some(v),
+        _ = std::future::pending::<()>() => None,
+    }
+}
+
 /// Time of `iters` calls of `f` (10 awaits each) inside one `block_on`.
 fn calls<F: std::future::Future<Output = Option<u64>>>(
     rt: &tokio::runtime::Runtime,
@@ -212,11 +240,28 @@ fn per_await(c: &mut Criterion) {
     );
 }
 
+fn select(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (ctx, _cancel) = Context::background().with_cancel();
+    let token = CancellationToken::new();
+    let mut g = c.benchmark_group("select_two_branches_one_yield");
+    g.bench_function("plain", |b| b.iter_custom(|n| calls(&rt, n, plain_select)));
+    g.bench_function("ctx_aware", |b| {
+        b.iter_custom(|n| calls(&rt, n, || annotated_select(&ctx)))
+    });
+    g.bench_function("token_branch_by_hand", |b| {
+        b.iter_custom(|n| calls(&rt, n, || token_select(&token)))
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = per_await
+    targets = per_await, select
 }
 criterion_main!(benches);
