@@ -8,7 +8,57 @@ use std::task::{Context as TaskContext, Poll};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
-use super::server::Guard;
+use crate::{CancelFunc, Context};
+
+/// The cause of a request context whose client went away: hyper dropped the
+/// response future (the handler) or the response body before it was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Disconnected;
+
+impl fmt::Display for Disconnected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the client went away before the response was sent")
+    }
+}
+
+impl std::error::Error for Disconnected {}
+
+/// Holds a request's `CancelFunc`: `finish` ends the context normally (the
+/// response is out); a drop without `finish` means the client went away,
+/// unless the deadline had passed by then: a client that resets the
+/// stream at its own deadline (as gRPC clients do) hung up because of the
+/// deadline, which stays the reason (`DeadlineExceeded`), even when the
+/// timer thread has not fired it yet.
+pub(crate) struct Guard {
+    cancel: Option<CancelFunc>,
+    ctx: Context,
+}
+
+impl Guard {
+    pub(crate) fn new(cancel: CancelFunc, ctx: Context) -> Guard {
+        Guard {
+            cancel: Some(cancel),
+            ctx,
+        }
+    }
+
+    pub(crate) fn finish(mut self) {
+        if let Some(c) = self.cancel.take() {
+            c.cancel();
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(c) = self.cancel.take() {
+            // `err()` records a passed deadline the timer has not fired.
+            if self.ctx.err().is_none() {
+                c.cancel_with_cause(Disconnected);
+            }
+        }
+    }
+}
 
 pin_project_lite::pin_project! {
     /// A response body from [`ContextLayer`](super::ContextLayer): the

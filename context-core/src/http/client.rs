@@ -4,22 +4,22 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
 
 use http::{HeaderMap, HeaderName, Request};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::grpc_timeout::{encode, GRPC_TIMEOUT};
+use super::grpc_timeout::{decode, encode, GRPC_TIMEOUT};
 use super::BoxError;
 use crate::done::OwnedDone;
 use crate::{Context, Error};
 
 /// Writes the time `ctx` has left as a `grpc-timeout` header, rounded up.
 /// Fails fast, writing nothing, if `ctx` is done or its deadline is spent:
-/// such a call should not be sent. A context without a deadline writes
-/// nothing (and removes a `grpc-timeout` already there, which would claim
-/// a deadline that this caller does not have).
+/// such a call should not be sent. When the request already carries a
+/// `grpc-timeout` (tonic's `Request::set_timeout`), the shorter of the two
+/// is sent, as Go's and grpc-java's clients do; a context without a
+/// deadline leaves it as it is.
 ///
 /// ```
 /// use std::time::Duration;
@@ -29,23 +29,25 @@ use crate::{Context, Error};
 /// let mut headers = http::HeaderMap::new();
 /// inject_deadline(&ctx, &mut headers).unwrap();
 /// assert!(headers["grpc-timeout"].to_str().unwrap().ends_with('u'));
+///
+/// headers.insert("grpc-timeout", http::HeaderValue::from_static("500m"));
+/// inject_deadline(&ctx, &mut headers).unwrap();
+/// assert_eq!(headers["grpc-timeout"], "500m"); // shorter than 2 s: kept
 /// ```
 pub fn inject_deadline(ctx: &Context, headers: &mut HeaderMap) -> Result<(), Error> {
     if let Some(e) = ctx.err() {
         return Err(e);
     }
+    let Some(left) = ctx.remaining() else {
+        return Ok(());
+    };
+    if left.is_zero() {
+        return Err(Error::DeadlineExceeded);
+    }
     let name = HeaderName::from_static(GRPC_TIMEOUT);
-    match ctx.deadline() {
-        None => {
-            headers.remove(&name);
-        }
-        Some(d) => {
-            let left = d.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::DeadlineExceeded);
-            }
-            headers.insert(name, encode(left));
-        }
+    let theirs = headers.get(&name).and_then(|v| decode(v.as_bytes()).ok());
+    if theirs.is_none_or(|t| left < t) {
+        headers.insert(name, encode(left));
     }
     Ok(())
 }

@@ -73,11 +73,12 @@ impl fmt::Display for DecodeError {
             DecodeError::Empty => f.write_str("empty value"),
             DecodeError::NoDigits => f.write_str("no digits before the unit"),
             DecodeError::TooManyDigits => f.write_str("more than 8 digits"),
+            // A byte, not a char: `\xe9`, never the Latin-1 reading `é`.
             DecodeError::NotADigit(b) => {
-                write!(f, "byte {:?} is not an ASCII digit", char::from(*b))
+                write!(f, "byte '{}' is not an ASCII digit", b.escape_ascii())
             }
             DecodeError::BadUnit(b) => {
-                write!(f, "unit {:?} is not one of H M S m u n", char::from(*b))
+                write!(f, "unit '{}' is not one of H M S m u n", b.escape_ascii())
             }
         }
     }

@@ -27,9 +27,9 @@ mod client;
 pub mod grpc_timeout;
 mod server;
 
-pub use body::ContextBody;
+pub use body::{ContextBody, Disconnected};
 pub use client::{inject_deadline, Propagate, PropagateFuture, PropagateLayer};
-pub use server::{ContextLayer, ContextService, Disconnected, ResponseFuture};
+pub use server::{ContextLayer, ContextService, ResponseFuture};
 
 /// The error type of [`Propagate`]: the inner service's error, or a
 /// [`crate::Error`] when the context ended first.

@@ -12,44 +12,11 @@ use http_body::Body;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::body::ContextBody;
+use super::body::{ContextBody, Guard};
 use super::grpc_timeout::{decode, GRPC_TIMEOUT};
 use super::is_grpc;
 use crate::done::OwnedDone;
-use crate::{CancelFunc, Context, Error};
-
-/// The cause of a request context whose client went away: hyper dropped the
-/// response future (the handler) or the response body before it was sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Disconnected;
-
-impl fmt::Display for Disconnected {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the client went away before the response was sent")
-    }
-}
-
-impl std::error::Error for Disconnected {}
-
-/// Holds a request's `CancelFunc`: `finish` ends the context normally (the
-/// response is out); a drop without `finish` means the client went away.
-pub(crate) struct Guard(Option<CancelFunc>);
-
-impl Guard {
-    pub(crate) fn finish(mut self) {
-        if let Some(c) = self.0.take() {
-            c.cancel();
-        }
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Some(c) = self.0.take() {
-            c.cancel_with_cause(Disconnected);
-        }
-    }
-}
+use crate::{Context, Error};
 
 /// Gives each request a [`Context`], in its extensions. See the
 /// [module docs](super) for when it ends and what is answered on its behalf.
@@ -156,9 +123,7 @@ impl Reply {
                 HeaderValue::from_static("application/grpc"),
             );
             h.insert("grpc-status", HeaderValue::from_static(code));
-            if let Ok(v) = HeaderValue::from_str(&text) {
-                h.insert("grpc-message", v);
-            }
+            h.insert("grpc-message", grpc_message(&text));
             r
         } else {
             let mut r = Response::new(ContextBody::message(Bytes::from(text + "\n")));
@@ -173,6 +138,21 @@ impl Reply {
         }
         resp
     }
+}
+
+/// A `grpc-message` value: percent-encoded as the gRPC HTTP/2 spec says
+/// (every byte outside 0x20-0x7E, and `%` itself, as `%XX` of the UTF-8).
+fn grpc_message(text: &str) -> HeaderValue {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if (0x20..=0x7e).contains(&b) && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    HeaderValue::from_str(&out).expect("printable ASCII is a valid header value")
 }
 
 impl<S, ReqB, ResB> Service<Request<ReqB>> for ContextService<S>
@@ -217,8 +197,8 @@ where
         ResponseFuture {
             fut: Some(self.inner.call(req)),
             done: ctx.done_owned(),
+            guard: Some(Guard::new(cancel, ctx.clone())),
             ctx,
-            guard: Some(Guard(Some(cancel))),
             reply: None,
             grpc,
         }
