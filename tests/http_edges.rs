@@ -191,3 +191,15 @@ fn c2_a_client_that_hangs_up_before_its_deadline_is_disconnected() {
         .downcast_ref::<Disconnected>()
         .is_some());
 }
+
+#[tokio::test(start_paused = true)]
+async fn c15_the_propagated_remaining_time_is_on_the_paused_clock() {
+    let (ctx, _k) = Context::background().with_timeout(Duration::from_secs(2));
+    tokio::time::advance(Duration::from_millis(1500)).await;
+    let mut h = HeaderMap::new();
+    inject_deadline(&ctx, &mut h).unwrap();
+    // Exactly the virtual time left: the real clock has hardly moved.
+    assert_eq!(h["grpc-timeout"], "500000u");
+    tokio::time::advance(Duration::from_millis(600)).await;
+    assert_eq!(inject_deadline(&ctx, &mut h), Err(Error::DeadlineExceeded));
+}

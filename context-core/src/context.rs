@@ -131,9 +131,12 @@ impl Context {
     /// gives a context that is done at once (C7). Deadlines fire on a shared
     /// timer thread, with or without an async runtime (C15).
     ///
-    /// Deadlines are `std::time::Instant`s on the real clock: tokio's paused
-    /// test clock does not move them (convert a `tokio::time::Instant` with
-    /// `into_std()`). A deadline more than about 35 years away is clamped to
+    /// Deadlines are `std::time::Instant`s on the real clock, except for a
+    /// context made on a tokio runtime whose time is paused
+    /// (`#[tokio::test(start_paused = true)]`): its deadline is on tokio's
+    /// clock (a `tokio::time::Instant`'s `into_std()`), fires when virtual
+    /// time passes it (`sleep`, `time::advance`), and `deadline()` and
+    /// [`remaining()`](Context::remaining) are on that clock. A deadline more than about 35 years away is clamped to
     /// the farthest one the clock word holds, which is reported by
     /// [`deadline()`](Context::deadline).
     ///
@@ -286,8 +289,7 @@ impl Context {
     /// assert_eq!(gone.remaining(), Some(Duration::ZERO));
     /// ```
     pub fn remaining(&self) -> Option<Duration> {
-        self.deadline()
-            .map(|d| d.saturating_duration_since(Instant::now()))
+        self.cancel_node()?.remaining()
     }
 
     /// Whether this context is done (Go's `select` on `Done()` with a

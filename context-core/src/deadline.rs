@@ -9,7 +9,8 @@
 //! `with_timeout` of that much means no deadline at all, which is how
 //! `with_timeout(Duration::MAX)` saturates instead of panicking.
 //!
-//! Deadlines fire on the shared timer thread: see `timer.rs`.
+//! Deadlines fire on the shared timer thread (see `timer.rs`), or on
+//! tokio's paused clock for contexts made where it is paused (`clock.rs`).
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -91,6 +92,8 @@ pub fn __loom_set_clock_skew(by: Duration) {
 pub(crate) struct Due {
     pub(crate) at: u64,
     now: Option<u64>,
+    /// On tokio's paused clock (see `clock.rs`).
+    pub(crate) paused: bool,
 }
 
 impl Due {
@@ -98,21 +101,24 @@ impl Due {
     pub(crate) const NONE: Due = Due {
         at: NO_DEADLINE,
         now: None,
+        paused: false,
     };
 
     /// At `d` (`with_deadline`). A deadline past what the word holds is
     /// clamped to the farthest one it does (`MAX_DEADLINE`, over 30 years
     /// away): `with_deadline` always reports a deadline.
     pub(crate) fn at(d: Instant) -> Due {
+        let (now, paused) = crate::clock::for_new_deadline();
         Due {
             at: to_nanos(d).min(MAX_DEADLINE),
-            now: None,
+            now: Some(now),
+            paused,
         }
     }
 
     /// `now + t`, saturating to no deadline (`with_timeout`).
     pub(crate) fn after(t: Duration) -> Due {
-        let now = now_nanos();
+        let (now, paused) = crate::clock::for_new_deadline();
         let t = u64::try_from(t.as_nanos()).unwrap_or(u64::MAX);
         Due {
             at: if t >= NO_DEADLINE - now {
@@ -121,6 +127,7 @@ impl Due {
                 now + t
             },
             now: Some(now),
+            paused,
         }
     }
 

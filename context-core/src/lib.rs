@@ -53,6 +53,7 @@ mod after_func;
 #[cfg(all(feature = "axum", not(loom)))]
 mod axum;
 mod cancel;
+mod clock;
 mod context;
 mod deadline;
 mod done;

@@ -235,7 +235,7 @@ impl Timer {
 /// waker that panics stops no other: the panic hook has reported it) and
 /// hands the after-funcs to the runner, so that one that blocks holds up no
 /// deadline (`runner.rs`).
-fn hand_off(fired: Fired) {
+pub(crate) fn hand_off(fired: Fired) {
     if fired.is_empty() {
         return;
     }

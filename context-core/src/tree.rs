@@ -61,8 +61,8 @@ use crate::deadline::{self, Due, DEADLINE_BITS, NO_DEADLINE};
 use crate::error::{Cause, Error};
 use crate::slab::Slab;
 use crate::sync::{lock, AtomicU64, Mutex, Ordering};
-use crate::timer;
 use crate::value::ValueNode;
+use crate::{clock, timer};
 
 const STATE: u64 = 0b11;
 pub(crate) const LIVE: u64 = 0;
@@ -110,7 +110,15 @@ struct Extra {
     cause: Option<Cause>,
     /// The cause to report when this node's own deadline fires.
     deadline_cause: Option<Cause>,
+    /// The deadline (own or inherited) is on tokio's paused clock
+    /// (`clock.rs`). Test runs only: the node word has no bit to spare, and
+    /// readers look here only once any such node exists (`ANY_PAUSED`).
+    paused: bool,
 }
+
+/// Whether a node on tokio's paused clock was ever made in this process:
+/// until then (always, outside tests), readers do not look for the flag.
+static ANY_PAUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 impl Extra {
     fn is_empty(&self) -> bool {
@@ -119,6 +127,7 @@ impl Extra {
             && self.afters.is_empty()
             && self.cause.is_none()
             && self.deadline_cause.is_none()
+            && !self.paused
     }
 }
 
@@ -227,9 +236,19 @@ impl CancelNode {
         // Like Go, a deadline no earlier than the parent's adds no timer.
         let owns = due.at < inherited;
         let deadline = due.at.min(inherited);
-        let extra = deadline_cause.filter(|_| owns).map(|c| {
+        let deadline_cause = deadline_cause.filter(|_| owns);
+        let paused = if owns {
+            due.paused
+        } else {
+            deadline != NO_DEADLINE && parent.is_some_and(|p| p.is_paused())
+        };
+        if paused {
+            ANY_PAUSED.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let extra = (deadline_cause.is_some() || paused).then(|| {
             Box::new(Extra {
-                deadline_cause: Some(c),
+                deadline_cause,
+                paused,
                 ..Extra::default()
             })
         });
@@ -264,6 +283,8 @@ impl CancelNode {
             if due.passed() {
                 // Born expired: no waiter or after-func can exist yet.
                 drop(node.fire_deadline());
+            } else if paused {
+                clock::schedule(&node);
             } else {
                 timer::schedule(&node);
             }
@@ -334,7 +355,8 @@ impl CancelNode {
     /// inlines into every `run` poll.
     #[inline(never)]
     fn deadline_passed(&self, d: u64) -> bool {
-        if deadline::now_nanos() < d {
+        // Off its runtime, a paused-clock deadline is left to its task.
+        if self.now().is_none_or(|now| now < d) {
             return false;
         }
         // Noticed before the timer: mark the tree now so that `err()` can
@@ -352,7 +374,10 @@ impl CancelNode {
             self.cancel(EXPIRED, cause, false)
         };
         for f in [fired, mine] {
-            if !f.is_empty() {
+            if f.is_empty() {
+            } else if self.is_paused() {
+                clock::defer(f);
+            } else {
                 timer::defer(f);
             }
         }
@@ -394,6 +419,36 @@ impl CancelNode {
             }
             let own = lock(&n.inner).extra.as_ref().and_then(|e| e.cause.clone());
             return Some(own.unwrap_or_else(|| state_error(s).to_cause()));
+        }
+    }
+
+    /// Whether this node's deadline is on tokio's paused clock. One static
+    /// load outside tests; never called with the node's lock held.
+    fn is_paused(&self) -> bool {
+        ANY_PAUSED.load(std::sync::atomic::Ordering::Relaxed)
+            && lock(&self.inner).extra.as_ref().is_some_and(|e| e.paused)
+    }
+
+    /// Now on the clock of this node's deadline; `None` for tokio's paused
+    /// clock off any runtime (there is no virtual time to read there).
+    #[inline]
+    fn now(&self) -> Option<u64> {
+        if self.is_paused() {
+            clock::tokio_now()
+        } else {
+            Some(deadline::now_nanos())
+        }
+    }
+
+    /// The time left until the deadline, on its clock (the real one where
+    /// a paused clock cannot be read).
+    pub(crate) fn remaining(&self) -> Option<std::time::Duration> {
+        match self.deadline_nanos() {
+            NO_DEADLINE => None,
+            d => {
+                let now = self.now().unwrap_or_else(deadline::now_nanos);
+                Some(std::time::Duration::from_nanos(d.saturating_sub(now)))
+            }
         }
     }
 
@@ -542,6 +597,7 @@ impl CancelNode {
 
     /// Takes this node's own deadline (`d`), if any, off the timer.
     fn unschedule_own(&self, d: u64) {
+        // (A paused-clock deadline is not on the timer: a no-op for it.)
         if d != NO_DEADLINE && self.parent.as_ref().is_none_or(|p| p.deadline_nanos() != d) {
             timer::unschedule(self);
         }
