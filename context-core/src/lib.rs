@@ -40,7 +40,8 @@
 //!   impossible). Dropping a `Context` does not.
 //! - Values are keyed by type, not by an `any` key.
 //! - Deadlines are `std::time::Instant`s and fire on one shared timer thread,
-//!   so they work without a runtime; tokio's paused clock does not move them.
+//!   so they work without a runtime; a context made on a tokio runtime whose
+//!   clock is paused (a `start_paused` test) follows tokio's clock instead.
 //! - After-funcs run on the cancelling thread once the tree's locks are
 //!   released, not on a new goroutine; a deadline's run on shared callback
 //!   threads, so that one that blocks delays no other deadline.
