@@ -6,8 +6,10 @@
 //!   clamped to 5 s, 2 s by default) or when the server stops it.
 //! - `GET /search?q=..&timeout=..` narrows that deadline further, fans out to
 //!   three backends with the request's context, and answers with whatever
-//!   finished in time. Backends that are too slow stop at once: they are
+//!   finished in time (the layer's `deadline_grace` lets it answer just
+//!   after the deadline). Backends that are too slow stop at once: they are
 //!   `#[ctx_aware]`, so each of their awaits is raced against the context.
+//!   A missing `q` or a malformed or out-of-range `timeout` is a `400`.
 //! - SIGINT/SIGTERM: stop accepting, give in-flight requests a grace period,
 //!   then cancel them (two contexts, see `context::signal`).
 //!
@@ -19,6 +21,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::extract::Query;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use context::http::ContextLayer;
@@ -39,7 +42,15 @@ mod serde_like {
     impl SearchParams {
         pub fn parse(raw: &HashMap<String, String>) -> Result<Self, String> {
             let q = raw.get("q").cloned().ok_or("missing ?q=")?;
+            if q.trim().is_empty() {
+                return Err("empty ?q=".into());
+            }
             let timeout = raw.get("timeout").map(|t| parse_duration(t)).transpose()?;
+            if let Some(t) = timeout {
+                if t.is_zero() || t > Duration::from_secs(60) {
+                    return Err(format!("timeout {t:?} out of range: 1ms to 60s"));
+                }
+            }
             Ok(SearchParams { q, timeout })
         }
     }
@@ -69,12 +80,13 @@ async fn backend(name: &'static str, latency: Duration, q: String) -> Result<Str
 }
 
 /// Fans out to three backends with the request's context (narrowed by
-/// `?timeout=`), and reports what finished in time.
+/// `?timeout=`), and reports what finished in time. A missing `q` or a bad
+/// `timeout` is a `400` with the reason.
 async fn search(
     ctx: Context,
     Query(raw): Query<std::collections::HashMap<String, String>>,
-) -> Result<String, String> {
-    let params = SearchParams::parse(&raw)?;
+) -> Result<String, (StatusCode, String)> {
+    let params = SearchParams::parse(&raw).map_err(|e| (StatusCode::BAD_REQUEST, e + "\n"))?;
     let (ctx, _cancel) = match params.timeout {
         Some(t) => ctx.with_timeout(t),
         None => ctx.with_cancel(),
@@ -120,6 +132,9 @@ async fn self_test(addr: SocketAddr) {
         ("/search?q=rust&timeout=300ms", None),
         ("/search?q=rust", Some("100m")),
         ("/search?q=rust", Some("ten seconds")),
+        ("/search", None),
+        ("/search?q=rust&timeout=ten", None),
+        ("/search?q=rust&timeout=90s", None),
     ];
     for (path, header) in requests {
         let mut req = http::Request::get(format!("http://{addr}{path}"));
@@ -161,7 +176,10 @@ async fn main() {
     let app = Router::new().route("/search", get(search)).layer(
         ContextLayer::new(requests)
             .default_timeout(Duration::from_secs(2))
-            .max_timeout(Duration::from_secs(5)),
+            .max_timeout(Duration::from_secs(5))
+            // At the deadline the handler's context ends (the slow backends
+            // stop at once) and it has 50 ms to answer with what it has.
+            .deadline_grace(Duration::from_millis(50)),
     );
     let listener = bind().await;
     let addr = listener.local_addr().unwrap();

@@ -123,6 +123,8 @@ fn grpc_message_is_percent_encoded_and_bytes_above_0x7f_are_escapes() {
 // ---- a hang-up at the deadline is a deadline (item 5) -----------------------
 
 /// A handler that hands its context out, then never answers.
+// The test reads the request's context through it.
+// ctx-lint: allow(ctx-in-struct)
 #[derive(Clone)]
 struct Keep(Arc<Mutex<Option<Context>>>);
 
@@ -202,4 +204,85 @@ async fn c15_the_propagated_remaining_time_is_on_the_paused_clock() {
     assert_eq!(h["grpc-timeout"], "500000u");
     tokio::time::advance(Duration::from_millis(600)).await;
     assert_eq!(inject_deadline(&ctx, &mut h), Err(Error::DeadlineExceeded));
+}
+
+// ---- partial answers at the deadline (item 6) ---------------------------------
+
+/// A handler that waits on its context for a backend that never answers,
+/// then answers with what it has (`partial`), unless `stubborn`.
+#[derive(Clone)]
+struct Partial {
+    stubborn: bool,
+}
+
+impl Service<Request<Full<bytes::Bytes>>> for Partial {
+    type Response = Response<Full<bytes::Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut TaskCx<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Full<bytes::Bytes>>) -> Self::Future {
+        let ctx = req.extensions().get::<Context>().cloned().unwrap();
+        let stubborn = self.stubborn;
+        Box::pin(async move {
+            let slow = ctx.run(std::future::pending::<()>()).await;
+            assert_eq!(slow, Err(Error::DeadlineExceeded));
+            if stubborn {
+                std::future::pending::<()>().await;
+            }
+            Ok(Response::new(Full::new(bytes::Bytes::from("partial"))))
+        })
+    }
+}
+
+fn plain_request(timeout: &'static str) -> Request<Full<bytes::Bytes>> {
+    let mut r = Request::new(Full::new(bytes::Bytes::new()));
+    r.headers_mut()
+        .insert("grpc-timeout", HeaderValue::from_static(timeout));
+    r
+}
+
+#[tokio::test(start_paused = true)]
+async fn c7_with_a_grace_the_handler_answers_with_what_finished_in_time() {
+    let layer = ContextLayer::new(Context::background()).deadline_grace(Duration::from_millis(50));
+    let resp = layer
+        .layer(Partial { stubborn: false })
+        .call(plain_request("100m"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap();
+    assert_eq!(body.to_bytes(), "partial");
+}
+
+#[tokio::test(start_paused = true)]
+async fn c7_without_a_grace_or_past_it_the_answer_is_504() {
+    let start = tokio::time::Instant::now();
+    let layer = ContextLayer::new(Context::background());
+    let resp = layer
+        .layer(Partial { stubborn: false })
+        .call(plain_request("100m"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 504, "no grace: dropped at the deadline");
+    assert_eq!(start.elapsed(), Duration::from_millis(100));
+
+    let start = tokio::time::Instant::now();
+    let layer = ContextLayer::new(Context::background()).deadline_grace(Duration::from_millis(50));
+    let resp = layer
+        .layer(Partial { stubborn: true })
+        .call(plain_request("100m"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 504, "the grace is over");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(150) && took < Duration::from_millis(152),
+        "{took:?}"
+    );
 }

@@ -455,7 +455,9 @@ fn c11_deadline_cause_is_reported_when_the_deadline_fires() {
 #[test]
 fn c12_after_func_runs_once_after_done_and_sees_the_whole_tree_done() {
     let (ctx, cancel) = Context::background().with_cancel();
-    let (deep, _k) = ctx.with_cancel().0.with_value(1u8).with_cancel();
+    let (mid, _m) = ctx.with_cancel();
+    let (deep, _k) = mid.with_value(1u8).with_cancel();
+    assert!(!deep.is_done());
     let runs = Arc::new(AtomicUsize::new(0));
     let (r, d) = (runs.clone(), deep.clone());
     let saw_done = Arc::new(AtomicBool::new(false));

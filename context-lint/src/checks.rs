@@ -147,7 +147,7 @@ impl Linter<'_> {
         let mut has_ctx = false;
         for (i, arg) in sig.inputs.iter().enumerate() {
             let FnArg::Typed(pt) = arg else { continue };
-            if !self.names.is_context(&pt.ty) {
+            if !self.names.is_context(&pt.ty) || self.names.context.is_foreign(&pt.ty, None) {
                 continue;
             }
             has_ctx = true;

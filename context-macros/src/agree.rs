@@ -49,8 +49,15 @@ fn macro_verdicts(src: &str) -> BTreeSet<(usize, String)> {
     let mut errs = Errors::default();
     crate::item::expand(&mut item, &krate, &names, &mut errs);
     let mut out: BTreeSet<_> = errs
-        .spans()
-        .map(|s| (s.start().line, "dropped-cancel".to_owned()))
+        .iter()
+        .map(|e| {
+            let check = if e.to_string().starts_with("the context goes first") {
+                "ctx-not-first"
+            } else {
+                "dropped-cancel"
+            };
+            (e.span().start().line, check.to_owned())
+        })
         .collect();
     wrapped_roots(item.into_token_stream(), &mut out);
     out

@@ -13,10 +13,10 @@ impl Errors {
         self.0.push(e);
     }
 
-    /// Where each error points (for the agreement test).
+    /// The errors (for the agreement test).
     #[cfg(test)]
-    pub fn spans(&self) -> impl Iterator<Item = proc_macro2::Span> + '_ {
-        self.0.iter().map(|e| e.span())
+    pub fn iter(&self) -> impl Iterator<Item = &syn::Error> + '_ {
+        self.0.iter()
     }
 
     pub fn spanned(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) {

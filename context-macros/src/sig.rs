@@ -121,23 +121,9 @@ fn nameable(ty: &Type) -> bool {
     !v.0
 }
 
-/// Another crate's `Context`: a path whose first segment is neither ours
-/// (`context`, `context_core`, the `crate = ..` path) nor local (`crate`,
-/// `self`, `super`): `lambda::Context`, `opentelemetry::Context`.
+/// Another crate's `Context` (the rules crate's rule, with this
+/// attribute's `crate = ..` path as ours too).
 fn is_foreign(ty: &Type, krate: &Path) -> bool {
-    let ty = match ty {
-        Type::Reference(r) => &*r.elem,
-        t => t,
-    };
-    let Type::Path(p) = ty else { return false };
-    let segs = &p.path.segments;
-    if segs.len() < 2 || segs.last().is_none_or(|s| s.ident != "Context") {
-        return false;
-    }
-    let head = &segs[0].ident;
-    let ours = krate.segments.first().is_some_and(|k| k.ident == *head);
-    !(ours
-        || ["context", "context_core", "crate", "self", "super"]
-            .iter()
-            .any(|n| head == n))
+    let head = krate.segments.first().map(|s| s.ident.to_string());
+    Names::default().is_foreign(ty, head.as_deref())
 }

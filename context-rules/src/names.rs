@@ -79,6 +79,30 @@ impl Names {
             && !segs.iter().any(|s| s.ident == "task")
     }
 
+    /// Another crate's `Context`: a path (behind any references) whose
+    /// first segment is neither ours (`context`, `context_core`, or `krate`,
+    /// the head of `#[ctx_aware(crate = ..)]`) nor local (`crate`, `self`,
+    /// `super`): `lambda::Context`, `opentelemetry::Context`. Such a type
+    /// is a parameter like any other (M1, M2).
+    pub fn is_foreign(&self, ty: &Type, krate: Option<&str>) -> bool {
+        let ty = match ty {
+            Type::Reference(r) => &*r.elem,
+            t => t,
+        };
+        let Type::Path(p) = ty else { return false };
+        let segs = &p.path.segments;
+        if segs.len() < 2
+            || !segs
+                .last()
+                .is_some_and(|s| self.is_name(&s.ident.to_string()))
+        {
+            return false;
+        }
+        let head = segs[0].ident.to_string();
+        let ours = ["context", "context_core", "crate", "self", "super"];
+        !(ours.contains(&head.as_str()) || krate == Some(head.as_str()))
+    }
+
     /// `Context::background()` or `Context::todo()`, under any of the
     /// names (SPEC M7; ctx-lint's `fresh-root`).
     pub fn is_fresh_root(&self, call: &ExprCall) -> bool {

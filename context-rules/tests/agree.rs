@@ -58,5 +58,22 @@ async fn roots(ctx: &Context) {
     let d = std::task::Context::from_waker; // not a call of ours
 }
 
+mod lambda {
+    pub struct Context;
+}
+
+async fn late(
+    id: u32,
+    c: &Context, // expect: ctx-not-first
+) -> u32 {
+    let _ = c;
+    id
+}
+
+async fn theirs(ctx: &Context, event: String, l: lambda::Context) -> String {
+    let _ = (ctx, l);
+    event
+}
+
 #[test]
 fn the_fixtures_compile() {}

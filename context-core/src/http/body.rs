@@ -29,13 +29,15 @@ impl std::error::Error for Disconnected {}
 /// stream at its own deadline (as gRPC clients do) hung up because of the
 /// deadline, which stays the reason (`DeadlineExceeded`), even when the
 /// timer thread has not fired it yet.
+// It holds the request's context to read its deadline at the hang-up.
+// ctx-lint: allow(ctx-in-struct)
 pub(crate) struct Guard {
     cancel: Option<CancelFunc>,
     ctx: Context,
 }
 
 impl Guard {
-    pub(crate) fn new(cancel: CancelFunc, ctx: Context) -> Guard {
+    pub(crate) fn new(ctx: Context, cancel: CancelFunc) -> Guard {
         Guard {
             cancel: Some(cancel),
             ctx,

@@ -16,7 +16,7 @@ use super::body::{ContextBody, Guard};
 use super::grpc_timeout::{decode, GRPC_TIMEOUT};
 use super::is_grpc;
 use crate::done::OwnedDone;
-use crate::{Context, Error};
+use crate::{CancelFunc, Context, Error};
 
 /// Gives each request a [`Context`], in its extensions. See the
 /// [module docs](super) for when it ends and what is answered on its behalf.
@@ -38,6 +38,7 @@ pub struct ContextLayer {
     base: Context,
     default: Option<Duration>,
     max: Option<Duration>,
+    grace: Option<Duration>,
 }
 
 impl ContextLayer {
@@ -47,6 +48,7 @@ impl ContextLayer {
             base,
             default: None,
             max: None,
+            grace: None,
         }
     }
 
@@ -59,6 +61,29 @@ impl ContextLayer {
     /// The longest a request may run, whatever its header says.
     pub fn max_timeout(mut self, timeout: Duration) -> Self {
         self.max = Some(timeout);
+        self
+    }
+
+    /// Lets a handler answer for up to `grace` after its context's deadline
+    /// passed, instead of being dropped at the deadline: its context ends
+    /// at the deadline as before (its raced awaits return at once), and it
+    /// can still answer with what finished in time. `504` (`grpc-status: 4`)
+    /// only if it has not answered when the grace is over. None by default.
+    ///
+    /// A grace covers the deadline only: a client that went away, or a
+    /// base context cancelled (shutdown), still drops the handler at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use context_core::{http::ContextLayer, Context};
+    ///
+    /// let layer = ContextLayer::new(Context::background())
+    ///     .default_timeout(Duration::from_secs(2))
+    ///     .deadline_grace(Duration::from_millis(50));
+    /// # let _ = layer;
+    /// ```
+    pub fn deadline_grace(mut self, grace: Duration) -> Self {
+        self.grace = Some(grace);
         self
     }
 }
@@ -197,10 +222,12 @@ where
         ResponseFuture {
             fut: Some(self.inner.call(req)),
             done: ctx.done_owned(),
-            guard: Some(Guard::new(cancel, ctx.clone())),
+            guard: Some(Guard::new(ctx.clone(), cancel)),
             ctx,
             reply: None,
             grpc,
+            grace: self.layer.grace,
+            in_grace: None,
         }
     }
 }
@@ -217,6 +244,10 @@ pin_project_lite::pin_project! {
         guard: Option<Guard>,
         reply: Option<Reply>,
         grpc: bool,
+        // The handler's time to answer after its deadline, and the timer
+        // of that grace once it started.
+        grace: Option<Duration>,
+        in_grace: Option<(OwnedDone, CancelFunc)>,
     }
 }
 
@@ -229,6 +260,8 @@ impl<F> ResponseFuture<F> {
             guard: None,
             reply: Some(reply),
             grpc,
+            grace: None,
+            in_grace: None,
         }
     }
 }
@@ -246,8 +279,12 @@ where
         if let Some(reply) = this.reply.take() {
             return Poll::Ready(Ok(reply.into_response(*this.grpc)));
         }
-        if let Some(e) = this.ctx.err() {
-            return Poll::Ready(Ok(ended(this.fut, this.guard, e, *this.grpc)));
+        if this.in_grace.is_none() {
+            if let Some(e) = this.ctx.err() {
+                if !start_grace(e, this.grace, this.in_grace) {
+                    return Poll::Ready(Ok(ended(this.fut, this.guard, e, *this.grpc)));
+                }
+            }
         }
         let Some(fut) = this.fut.as_mut().as_pin_mut() else {
             panic!("ResponseFuture polled after completion");
@@ -265,15 +302,51 @@ where
                 this.fut.set(None);
                 Poll::Ready(Err(e))
             }
-            Poll::Pending => match Pin::new(this.done).poll(cx) {
-                Poll::Ready(()) => {
-                    let e = this.ctx.err().unwrap_or(Error::Canceled);
-                    Poll::Ready(Ok(ended(this.fut, this.guard, e, *this.grpc)))
+            Poll::Pending => {
+                if let Some((grace, _)) = this.in_grace.as_mut() {
+                    // The deadline passed: the handler has until the grace
+                    // is over to answer.
+                    return match Pin::new(grace).poll(cx) {
+                        Poll::Ready(()) => Poll::Ready(Ok(ended(
+                            this.fut,
+                            this.guard,
+                            Error::DeadlineExceeded,
+                            *this.grpc,
+                        ))),
+                        Poll::Pending => Poll::Pending,
+                    };
                 }
-                Poll::Pending => Poll::Pending,
-            },
+                match Pin::new(this.done).poll(cx) {
+                    Poll::Ready(()) => {
+                        let e = this.ctx.err().unwrap_or(Error::Canceled);
+                        if start_grace(e, this.grace, this.in_grace) {
+                            // Let the handler see its context ended first.
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
+                        Poll::Ready(Ok(ended(this.fut, this.guard, e, *this.grpc)))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
+}
+
+/// Starts the grace of a handler whose deadline passed, if the layer gives
+/// one; false for any other end (the client went away, the base ended).
+fn start_grace(
+    e: Error,
+    grace: &Option<Duration>,
+    in_grace: &mut Option<(OwnedDone, CancelFunc)>,
+) -> bool {
+    let Some(g) = *grace else { return false };
+    if e != Error::DeadlineExceeded {
+        return false;
+    }
+    let (timer, cancel) = Context::background().with_timeout(g);
+    *in_grace = Some((timer.done_owned(), cancel));
+    true
 }
 
 /// The request's context ended before the handler answered: drop the
