@@ -72,6 +72,8 @@ mod slab;
 mod sync;
 #[cfg_attr(loom, path = "timer_loom.rs")]
 mod timer;
+#[cfg(all(feature = "tonic", not(loom)))]
+pub mod tonic;
 mod tree;
 mod value;
 

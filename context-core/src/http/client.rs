@@ -95,6 +95,7 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let ctx = req.extensions().get::<Context>().cloned();
+        let grpc = super::is_grpc(req.headers());
         if let Some(ctx) = &ctx {
             if let Err(e) = inject_deadline(ctx, req.headers_mut()) {
                 return PropagateFuture {
@@ -102,6 +103,7 @@ where
                     done: Context::background().done_owned(),
                     ctx: None,
                     failed: Some(e),
+                    grpc,
                 };
             }
         }
@@ -112,6 +114,7 @@ where
                 .map_or_else(|| Context::background().done_owned(), Context::done_owned),
             ctx,
             failed: None,
+            grpc,
         }
     }
 }
@@ -124,6 +127,7 @@ pin_project_lite::pin_project! {
         done: OwnedDone,
         ctx: Option<Context>,
         failed: Option<Error>,
+        grpc: bool,
     }
 }
 
@@ -137,12 +141,12 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         if let Some(e) = this.failed.take() {
-            return Poll::Ready(Err(Box::new(e)));
+            return Poll::Ready(Err(ended(e, *this.grpc)));
         }
         let err = this.ctx.as_ref().and_then(Context::err);
         if let Some(e) = err {
             this.fut.set(None); // drop the in-flight call now
-            return Poll::Ready(Err(Box::new(e)));
+            return Poll::Ready(Err(ended(e, *this.grpc)));
         }
         let Some(fut) = this.fut.as_mut().as_pin_mut() else {
             panic!("PropagateFuture polled after completion");
@@ -159,11 +163,23 @@ where
                     .as_ref()
                     .and_then(Context::err)
                     .unwrap_or(Error::Canceled);
-                Poll::Ready(Err(Box::new(e)))
+                Poll::Ready(Err(ended(e, *this.grpc)))
             }
             Poll::Pending => Poll::Pending,
         }
     }
+}
+
+/// The error of a call its context ended: the [`Error`]; for a gRPC call
+/// with the `tonic` feature, the `tonic::Status` that says so (tonic's
+/// clients would report a boxed `Error` as `UNKNOWN`).
+fn ended(e: Error, grpc: bool) -> BoxError {
+    #[cfg(feature = "tonic")]
+    if grpc {
+        return crate::tonic::ended(e);
+    }
+    let _ = grpc;
+    Box::new(e)
 }
 
 impl<F> fmt::Debug for PropagateFuture<F> {

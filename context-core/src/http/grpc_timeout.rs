@@ -43,8 +43,20 @@ pub fn encode(timeout: Duration) -> HeaderValue {
     for (unit, len) in UNITS {
         let value = nanos.div_ceil(u128::from(len));
         if value <= u128::from(MAX_VALUE) {
-            let text = format!("{value}{}", unit as char);
-            return HeaderValue::from_str(&text)
+            // At most 8 digits and the unit, written in place: no `String`.
+            let mut buf = [0u8; MAX_DIGITS + 1];
+            let mut at = MAX_DIGITS;
+            let mut v = value as u64;
+            buf[at] = unit;
+            loop {
+                at -= 1;
+                buf[at] = b'0' + (v % 10) as u8;
+                v /= 10;
+                if v == 0 {
+                    break;
+                }
+            }
+            return HeaderValue::from_bytes(&buf[at..])
                 .expect("digits and a unit letter are a valid header value");
         }
     }
