@@ -63,6 +63,8 @@ mod error;
 mod group;
 #[cfg(all(feature = "http", not(loom)))]
 pub mod http;
+#[cfg(all(feature = "reqwest", not(loom)))]
+pub mod reqwest;
 mod run;
 #[cfg(not(loom))]
 mod runner;

@@ -26,7 +26,7 @@
 //! ```
 //!
 //! A deadline that crosses three hops this way shrinks at each one, and a
-//! cancel at the first reaches the last (`integrations/tonic-e2e`).
+//! cancel at the first reaches the last (`integrations/e2e`).
 
 use crate::{Context, Error};
 

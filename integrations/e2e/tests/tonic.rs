@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use context::tonic::request;
 use context::{Context, Error};
-use context_tonic_e2e::{ask, connect, serve, Ask, LastEnd, Probe};
+use context_e2e::{ask, connect, serve, Ask, LastEnd, Probe};
 use tonic::Code;
 
 /// Client -> A -> B -> C; the probe is C's.
-async fn three_hops() -> (context_tonic_e2e::HopClient, Arc<Probe>) {
+async fn three_hops() -> (context_e2e::HopClient, Arc<Probe>) {
     let probe = Arc::new(Probe::default());
     let c = serve(Some(Context::background()), None, probe.clone()).await;
     let b = serve(Some(Context::background()), Some(c), Arc::default()).await;
