@@ -123,9 +123,8 @@ mod stacked;
 use proc_macro::TokenStream;
 use quote::quote;
 
-/// Makes an `async fn` (or each one in an `impl`, `trait` or `mod`) take
-/// `ctx: &Context` and stop at the first `.await` after its context ends;
-/// rejects contexts stored in structs. See the crate docs.
+/// `#[ctx_aware]`: the reference is on the `context` crate's re-export of
+/// this attribute, whose examples run against `context`.
 #[proc_macro_attribute]
 pub fn ctx_aware(args: TokenStream, input: TokenStream) -> TokenStream {
     let args = match syn::parse::<args::Args>(args) {
