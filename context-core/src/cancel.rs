@@ -71,18 +71,25 @@ impl CancelFunc {
 }
 
 impl CancelFunc {
-    /// A second handle on the same context: either one cancels it, when
-    /// called or dropped. For watchers (signals) that cancel on their own.
-    #[cfg_attr(not(feature = "signal"), allow(dead_code))]
-    pub(crate) fn duplicate(&self) -> CancelFunc {
-        CancelFunc {
-            node: NodeRef::clone(&self.node),
-        }
-    }
-
-    /// `cancel_with_cause` with a cause that is already shared (`Group`).
-    #[cfg(not(loom))]
-    pub(crate) fn cancel_with_shared_cause(&self, cause: crate::Cause) {
+    /// [`cancel_with_cause`](CancelFunc::cancel_with_cause) with a cause
+    /// that is already shared: `cause()` hands back this very `Arc`, so one
+    /// error can end several contexts, or be kept elsewhere too (a
+    /// [`Group`](crate::Group) keeps its first error for `wait()`), and
+    /// still downcast to its type.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use context_core::{Cause, Context};
+    ///
+    /// let err: Cause = Arc::new(std::io::Error::other("disk gone"));
+    /// let (a, cancel_a) = Context::background().with_cancel();
+    /// let (b, cancel_b) = Context::background().with_cancel();
+    /// cancel_a.cancel_with_shared_cause(err.clone());
+    /// cancel_b.cancel_with_shared_cause(err.clone());
+    /// assert!(Arc::ptr_eq(&a.cause().unwrap(), &b.cause().unwrap()));
+    /// assert!(a.cause().unwrap().downcast_ref::<std::io::Error>().is_some());
+    /// ```
+    pub fn cancel_with_shared_cause(&self, cause: crate::Cause) {
         if self.node.is_marked() {
             return;
         }

@@ -346,6 +346,24 @@ impl Context {
         Run::new(self.done(), fut.into_future())
     }
 
+    /// [`run`](Context::run) that holds its own reference to the context:
+    /// `'static` when `fut` is, so it can be spawned (tokio-util's
+    /// `run_until_cancelled_owned`). The same biased race (C14).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use context_core::{Context, Error};
+    ///
+    /// let (ctx, cancel) = Context::background().with_cancel();
+    /// let task = tokio::spawn(ctx.run_owned(std::future::pending::<()>()));
+    /// cancel.cancel();
+    /// assert_eq!(task.await.unwrap(), Err(Error::Canceled));
+    /// # }
+    /// ```
+    pub fn run_owned<F: IntoFuture>(&self, fut: F) -> crate::OwnedRun<F::IntoFuture> {
+        crate::OwnedRun::new(self.done_owned(), fut.into_future())
+    }
+
     /// A snapshot of this context's node, for the crate's own tests of
     /// C6 and C13. Not part of the API.
     #[doc(hidden)]

@@ -174,6 +174,11 @@ impl OwnedDone {
             waiter: Waiter::NEW,
         }
     }
+
+    /// The node it waits on; `None` for a context that cannot be cancelled.
+    pub(crate) fn node(&self) -> Option<&CancelNode> {
+        self.node.as_deref()
+    }
 }
 
 impl Future for OwnedDone {

@@ -90,6 +90,6 @@ pub use done::{Done, OwnedDone};
 pub use error::{Cause, Error};
 #[cfg(not(loom))]
 pub use group::{Group, TaskPanicked};
-pub use run::Run;
+pub use run::{OwnedRun, Run};
 #[doc(hidden)]
 pub use tree::NodeStats;

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use crate::done::Done;
+use crate::done::{Done, OwnedDone};
 use crate::error::Error;
 
 pin_project_lite::pin_project! {
@@ -58,6 +58,57 @@ impl<F: Future> Future for Run<'_, F> {
 impl<F> fmt::Debug for Run<'_, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Run")
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`Run`] that holds its own reference to the context: `'static` when
+    /// the future is, for `tokio::spawn` (tokio-util's
+    /// `run_until_cancelled_owned`). Made by
+    /// [`Context::run_owned`](crate::Context::run_owned); same race (C14).
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct OwnedRun<F> {
+        #[pin]
+        fut: F,
+        done: OwnedDone,
+    }
+}
+
+impl<F> OwnedRun<F> {
+    pub(crate) fn new(done: OwnedDone, fut: F) -> Self {
+        OwnedRun { fut, done }
+    }
+}
+
+impl<F: Future> Future for OwnedRun<F> {
+    type Output = Result<F::Output, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Some(node) = this.done.node() else {
+            return this.fut.poll(cx).map(Ok);
+        };
+        if node.is_done() {
+            return Poll::Ready(Err(node.done_error()));
+        }
+        if let Poll::Ready(v) = this.fut.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        match Pin::new(&mut *this.done).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(this
+                .done
+                .node()
+                .map_or(Error::Canceled, |n| n.done_error()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F> fmt::Debug for OwnedRun<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedRun")
             .field("done", &self.done)
             .finish_non_exhaustive()
     }

@@ -83,8 +83,12 @@ impl std::error::Error for CannotWatch {}
 ///
 /// Must be called within a tokio runtime (like `tokio::spawn`).
 pub fn notify_context(parent: &Context, signals: &[Signal]) -> (Context, CancelFunc) {
-    let (ctx, cancel) = parent.with_cancel();
-    let watcher = cancel.duplicate();
+    // Two levels, through the public API alone: the watcher holds the
+    // upper `CancelFunc` and cancels it with the signal, which the returned
+    // child reports as its cause (C2); the caller's `CancelFunc` ends the
+    // child, which ends the watcher, which drops the upper one.
+    let (watched, watcher) = parent.with_cancel();
+    let (ctx, cancel) = watched.with_cancel();
     let mut streams = Vec::new();
     for &s in signals {
         match imp::listen(s) {
