@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use crate::after_func::AfterFunc;
 use crate::cancel::CancelFunc;
-use crate::deadline::Due;
-use crate::done::{Done, OwnedDone};
 use crate::error::{Cause, Error};
 use crate::run::Run;
+use crate::tree::deadline::Due;
+use crate::tree::done::{Done, OwnedDone};
+use crate::tree::value::{self, ValueNode};
 use crate::tree::{CancelNode, NodeRef};
-use crate::value::{self, ValueNode};
 
 /// Carries a cancellation signal, a deadline and request-scoped values
 /// across API boundaries and tasks: Go's `context.Context`.
@@ -54,7 +54,7 @@ enum Repr {
     Background,
     Todo,
     /// `with_cancel`, `with_deadline`, `with_timeout`: the node, and the
-    /// nearest value node above (kept here, not in the node: see `tree.rs`).
+    /// nearest value node above (kept here, not in the node: see `tree/mod.rs`).
     Cancel(NodeRef, Option<Arc<ValueNode>>),
     /// `with_value`.
     Value(Arc<ValueNode>),

@@ -54,10 +54,7 @@ mod after_func;
 #[cfg(all(feature = "axum", not(loom)))]
 mod axum;
 mod cancel;
-mod clock;
 mod context;
-mod deadline;
-mod done;
 mod error;
 #[cfg(not(loom))]
 mod group;
@@ -66,30 +63,25 @@ pub mod http;
 #[cfg(all(feature = "reqwest", not(loom)))]
 pub mod reqwest;
 mod run;
-#[cfg(not(loom))]
-mod runner;
 #[cfg(all(feature = "signal", not(loom)))]
 pub mod signal;
 mod slab;
 mod sync;
-#[cfg_attr(loom, path = "timer_loom.rs")]
-mod timer;
 #[cfg(all(feature = "tonic", not(loom)))]
 pub mod tonic;
 mod tree;
-mod value;
 
 pub use after_func::AfterFunc;
 #[cfg(all(feature = "axum", not(loom)))]
 pub use axum::MissingContextLayer;
 pub use cancel::CancelFunc;
 pub use context::Context;
-#[cfg(loom)]
-pub use deadline::__loom_set_clock_skew;
-pub use done::{Done, OwnedDone};
 pub use error::{Cause, Error};
 #[cfg(not(loom))]
 pub use group::{Group, TaskPanicked};
 pub use run::{OwnedRun, Run};
+#[cfg(loom)]
+pub use tree::deadline::__loom_set_clock_skew;
+pub use tree::done::{Done, OwnedDone};
 #[doc(hidden)]
 pub use tree::NodeStats;

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use crate::done::{Done, OwnedDone};
 use crate::error::Error;
+use crate::tree::done::{Done, OwnedDone};
 
 pin_project_lite::pin_project! {
     /// Runs a future until it completes or its context is done, whichever

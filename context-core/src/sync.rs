@@ -8,7 +8,7 @@
 //! # Why the tree's lock spins
 //!
 //! A tree lock guards a few pointer moves and never user code (see
-//! `tree.rs`), so it is held for nanoseconds. A spin lock releases with a
+//! `tree/mod.rs`), so it is held for nanoseconds. A spin lock releases with a
 //! plain store where a parking mutex needs a second atomic read-modify-write
 //! to find out whether anyone sleeps; creating and cancelling a child takes
 //! its parent's lock twice, so that is two of the dozen atomic operations a

@@ -11,7 +11,7 @@ use tower_service::Service;
 
 use super::grpc_timeout::{decode, encode, GRPC_TIMEOUT};
 use super::BoxError;
-use crate::done::OwnedDone;
+use crate::tree::done::OwnedDone;
 use crate::{Context, Error};
 
 /// Writes the time `ctx` has left as a `grpc-timeout` header, rounded up.

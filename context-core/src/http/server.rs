@@ -15,7 +15,7 @@ use tower_service::Service;
 use super::body::{ContextBody, Guard};
 use super::grpc_timeout::{decode, GRPC_TIMEOUT};
 use super::is_grpc;
-use crate::done::OwnedDone;
+use crate::tree::done::OwnedDone;
 use crate::{CancelFunc, Context, Error};
 
 /// Gives each request a [`Context`], in its extensions. See the

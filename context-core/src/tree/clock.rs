@@ -28,8 +28,8 @@ mod imp {
     use std::pin::pin;
     use std::task::Poll;
 
-    use crate::deadline;
-    use crate::done::Done;
+    use crate::tree::deadline;
+    use crate::tree::done::Done;
     use crate::tree::{Fired, NodeRef};
 
     /// Now, for a new deadline, and whether it goes on tokio's paused clock.
@@ -67,7 +67,7 @@ mod imp {
             if expired {
                 // Woken here, on the runtime, before it can go idle and
                 // move virtual time on past what they would do next.
-                crate::timer::hand_off(node.fire_deadline());
+                crate::tree::timer::hand_off(node.fire_deadline());
             }
         });
     }
@@ -77,14 +77,14 @@ mod imp {
     /// reason (a wake from another thread may come after the runtime went
     /// idle and auto-advanced).
     pub(crate) fn defer(fired: Fired) {
-        tokio::spawn(async move { crate::timer::hand_off(fired) });
+        tokio::spawn(async move { crate::tree::timer::hand_off(fired) });
     }
 }
 
 /// Loom models have no tokio: every deadline is on the (skewable) clock.
 #[cfg(loom)]
 mod imp {
-    use crate::deadline;
+    use crate::tree::deadline;
     use crate::tree::NodeRef;
 
     pub(crate) fn for_new_deadline() -> (u64, bool) {
@@ -98,7 +98,7 @@ mod imp {
     pub(crate) fn schedule(_: &NodeRef) {}
 
     pub(crate) fn defer(fired: crate::tree::Fired) {
-        crate::timer::defer(fired);
+        crate::tree::timer::defer(fired);
     }
 }
 

@@ -1,5 +1,18 @@
 //! The mechanism: one `CancelNode` per cancelable context (`with_cancel`,
-//! `with_deadline`), linked to the nearest cancelable ancestor.
+//! `with_deadline`), linked to the nearest cancelable ancestor, and
+//! everything that shares its lock protocol, one file each:
+//!
+//! - `deadline.rs`: how a deadline is stored in the node's word;
+//! - `clock.rs`: which clock it is on (the real one, or tokio's paused one);
+//! - `timer.rs`: the shared timer thread that fires deadlines (a stub under
+//!   loom, `timer_loom.rs`), and `runner.rs`, the threads that run their
+//!   after-funcs;
+//! - `done.rs`: the waiters (`Done`, `OwnedDone`);
+//! - `value.rs`: the value chain, freed by the same drop loop as the nodes.
+//!
+//! These lean on each other (the timer fires nodes, nodes arm the timer),
+//! so they live in one module, and nothing outside it reaches in but
+//! through the node's methods and the waiter types.
 //!
 //! # What a node holds, and who may touch it
 //!
@@ -49,6 +62,15 @@
 //!    therefore never reads the clock: until someone notices, a passed
 //!    deadline is not yet an error, as in Go.
 
+pub(crate) mod clock;
+pub(crate) mod deadline;
+pub(crate) mod done;
+#[cfg(not(loom))]
+pub(crate) mod runner;
+#[cfg_attr(loom, path = "timer_loom.rs")]
+pub(crate) mod timer;
+pub(crate) mod value;
+
 use std::any::Any;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -57,12 +79,11 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::deadline::{self, Due, DEADLINE_BITS, NO_DEADLINE};
+use self::deadline::{Due, DEADLINE_BITS, NO_DEADLINE};
+use self::value::ValueNode;
 use crate::error::{Cause, Error};
 use crate::slab::Slab;
 use crate::sync::{lock, AtomicU64, Mutex, Ordering};
-use crate::value::ValueNode;
-use crate::{clock, timer};
 
 const STATE: u64 = 0b11;
 pub(crate) const LIVE: u64 = 0;
@@ -264,7 +285,7 @@ impl CancelNode {
         });
         if let Some(p) = parent {
             let mut g = lock(&p.inner);
-            if !p.hold() {
+            if !p.try_hold() {
                 drop(g);
                 // Nobody else sees `node` yet: no lock needed.
                 node.word.fetch_or(p.state() | INHERITED, Ordering::Release);
@@ -292,9 +313,9 @@ impl CancelNode {
         node
     }
 
-    /// Sets `HOLDS` before something is added under the lock (which the
-    /// caller holds). False if the node is done: add nothing then.
-    fn hold(&self) -> bool {
+    /// Tries to set `HOLDS` before something is added under the lock (which
+    /// the caller holds). False if the node is done: add nothing then.
+    fn try_hold(&self) -> bool {
         let mut w = self.word.load(Ordering::Acquire);
         loop {
             if w & STATE != LIVE {
@@ -574,7 +595,7 @@ impl CancelNode {
         let mut g = lock(&self.inner);
         // With `HOLDS` set no fast-path CAS can succeed, so a plain store
         // under the lock cannot lose a race.
-        if !self.hold() {
+        if !self.try_hold() {
             return false;
         }
         let w = self.word.load(Ordering::Acquire);
@@ -643,7 +664,7 @@ impl CancelNode {
     pub(crate) fn register(&self, waker: &Waker, key: &mut usize) -> bool {
         let mine = waker.clone();
         let mut g = lock(&self.inner);
-        if !self.hold() {
+        if !self.try_hold() {
             drop(g);
             drop(mine);
             return false;
@@ -693,7 +714,7 @@ impl CancelNode {
     /// Registers an after-func; hands it back if the node is already done.
     pub(crate) fn add_after(&self, f: Arc<dyn Fire>) -> Result<usize, Arc<dyn Fire>> {
         let mut g = lock(&self.inner);
-        if !self.hold() {
+        if !self.try_hold() {
             return Err(f);
         }
         Ok(g.extra.get_or_insert_with(Box::default).afters.insert(f))

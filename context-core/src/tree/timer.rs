@@ -42,9 +42,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::deadline::{now_nanos, NO_DEADLINE};
-use crate::runner;
 use crate::sync::lock as lock_shard;
+use crate::tree::deadline::{now_nanos, NO_DEADLINE};
+use crate::tree::runner;
 use crate::tree::{caught, spread, CancelNode, Fired, NodeRef};
 
 /// Enough that a handful of threads rarely meet on one; each empty shard

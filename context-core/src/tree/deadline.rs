@@ -1,7 +1,7 @@
-//! Time: how a deadline is stored, and the one shared timer that fires them.
+//! How a deadline is stored: in the node's word, as nanoseconds.
 //!
 //! A deadline is kept as nanoseconds since a process-wide origin, packed into
-//! the node's state word (see `tree.rs`), so that reading it takes no lock.
+//! the node's state word (see `tree/mod.rs`), so that reading it takes no lock.
 //! The origin is set a year before the first use; a deadline earlier than
 //! that is reported as the origin (it has long passed either way). One more
 //! than ~35 years after it does not fit: `with_deadline` clamps it to the
@@ -15,7 +15,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Bits of the state word left for the deadline; see `tree.rs`.
+/// Bits of the state word left for the deadline; see `tree/mod.rs`.
 pub(crate) const DEADLINE_BITS: u32 = 60;
 /// The deadline value that means "none".
 pub(crate) const NO_DEADLINE: u64 = (1 << DEADLINE_BITS) - 1;
@@ -108,7 +108,7 @@ impl Due {
     /// clamped to the farthest one it does (`MAX_DEADLINE`, over 30 years
     /// away): `with_deadline` always reports a deadline.
     pub(crate) fn at(d: Instant) -> Due {
-        let (now, paused) = crate::clock::for_new_deadline();
+        let (now, paused) = crate::tree::clock::for_new_deadline();
         Due {
             at: to_nanos(d).min(MAX_DEADLINE),
             now: Some(now),
@@ -118,7 +118,7 @@ impl Due {
 
     /// `now + t`, saturating to no deadline (`with_timeout`).
     pub(crate) fn after(t: Duration) -> Due {
-        let (now, paused) = crate::clock::for_new_deadline();
+        let (now, paused) = crate::tree::clock::for_new_deadline();
         let t = u64::try_from(t.as_nanos()).unwrap_or(u64::MAX);
         Due {
             at: if t >= NO_DEADLINE - now {
