@@ -116,10 +116,3 @@ pub fn request<T>(ctx: &Context, message: T) -> Result<tonic::Request<T>, Status
     req.extensions_mut().insert(ctx.clone());
     Ok(req)
 }
-
-/// The error a [`Propagate`](crate::http::Propagate)d gRPC call fails with
-/// when its context ends: a boxed `Status`, which tonic's clients hand to
-/// the caller as it is.
-pub(crate) fn ended(e: Error) -> crate::http::BoxError {
-    Box::new(Status::from(e))
-}

@@ -176,7 +176,7 @@ where
 fn ended(e: Error, grpc: bool) -> BoxError {
     #[cfg(feature = "tonic")]
     if grpc {
-        return crate::tonic::ended(e);
+        return Box::new(::tonic::Status::from(e));
     }
     let _ = grpc;
     Box::new(e)
