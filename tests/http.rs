@@ -432,7 +432,12 @@ async fn a_deadline_travels_client_a_b_and_stops_every_hop() {
     let mut req = get_req(a, "/").body(Full::default()).unwrap();
     req.extensions_mut().insert(ctx.clone());
     let result = call(&mut svc, req).await;
-    assert!(result.is_err(), "the client's own deadline ends the call");
+    let err = result.expect_err("the client's own deadline ends the call");
+    assert_eq!(
+        err.downcast_ref::<Error>(),
+        Some(&Error::DeadlineExceeded),
+        "{err}"
+    );
 
     let b_saw = seen.recv().await.unwrap().expect("B got no deadline");
     assert!(

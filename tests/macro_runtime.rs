@@ -219,7 +219,10 @@ async fn m3_every_return_kind_returns_early() {
         e.get_ref().unwrap().downcast_ref::<Error>(),
         Some(&Error::Canceled)
     );
-    assert!(impl_trait_ok(&done).await.is_err());
+    assert!(matches!(
+        impl_trait_ok(&done).await,
+        Err(AppError::Ctx(Error::Canceled))
+    ));
 
     let (ctx, _k) = Context::background().with_cancel();
     unit(&ctx, &hits).await;
