@@ -110,3 +110,25 @@ async fn c15_an_unpaused_runtime_keeps_the_real_clock() {
     ctx.done().await;
     assert!(start.elapsed() >= Duration::from_millis(20));
 }
+
+#[test]
+fn c15_on_an_unpaused_runtime_a_deadline_fires_even_while_the_runtime_is_blocked() {
+    // An unpaused runtime keeps the shared timer: the deadline fires on
+    // its thread, even while the runtime's only thread is blocked (a
+    // deadline left to a task of the runtime would wait for it).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (ctx, _cancel) = Context::background().with_timeout(Duration::from_millis(20));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let _f = ctx.after_func(move || {
+            let _ = tx.send(());
+        });
+        // Blocks this runtime's one thread until the after-func ran.
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("the deadline fired while the runtime was blocked");
+        assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
+    });
+}
