@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::tree::{self, NodeRef, CANCELED};
+use crate::tree::{self, NodeRef, State};
 
 /// Cancels the context it came with, and every context derived from it.
 ///
@@ -43,7 +43,7 @@ impl CancelFunc {
     /// Cancels the context with [`Error::Canceled`](crate::Error::Canceled).
     /// Its `cause()` is that same error.
     pub fn cancel(&self) {
-        tree::resume(self.node.cancel(CANCELED, None, true).run());
+        tree::resume(self.node.cancel(State::Canceled, None, true).run());
     }
 
     /// Cancels the context with [`Error::Canceled`](crate::Error::Canceled)
@@ -64,7 +64,7 @@ impl CancelFunc {
         }
         tree::resume(
             self.node
-                .cancel(CANCELED, Some(Arc::new(cause)), true)
+                .cancel(State::Canceled, Some(Arc::new(cause)), true)
                 .run(),
         );
     }
@@ -93,7 +93,7 @@ impl CancelFunc {
         if self.node.is_marked() {
             return;
         }
-        tree::resume(self.node.cancel(CANCELED, Some(cause), true).run());
+        tree::resume(self.node.cancel(State::Canceled, Some(cause), true).run());
     }
 }
 

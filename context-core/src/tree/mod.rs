@@ -16,14 +16,13 @@
 //!
 //! # What a node holds, and who may touch it
 //!
-//! - `word` (atomic) packs the state and the deadline:
-//!   bits 0-1 state (`LIVE`, `CANCELED`, `EXPIRED`), bit 2 `INHERITED` (the
-//!   state came from the parent, and so does the cause), bit 3 `HOLDS` (the
-//!   node's lock may guard something), bits 4.. the effective deadline in
-//!   nanoseconds (`NO_DEADLINE` for none). The deadline bits never change.
-//!   The state changes once, from `LIVE`. Readers (`is_done`, `err`) never
-//!   lock.
-//! - `HOLDS` is set (by CAS, under the lock, only while `LIVE`) before
+//! - `word` (atomic, `word.rs`) packs the state (`Live`, `Canceled`,
+//!   `Expired`), the flags `INHERITED` (the state came from the parent, and
+//!   so does the cause) and `HOLDS` (the node's lock may guard something),
+//!   and the effective deadline (`NO_DEADLINE` for none). The deadline never
+//!   changes. The state changes once, from `Live`. Readers (`is_done`,
+//!   `err`) never lock.
+//! - `HOLDS` is set (by CAS, under the lock, only while `Live`) before
 //!   anything is added under the lock, and never cleared. A node without it
 //!   is cancelled by one CAS of the state, without its lock: most nodes are
 //!   leaves that nobody waits on, and this halves the cost of cancelling
@@ -70,6 +69,7 @@ pub(crate) mod runner;
 #[cfg_attr(loom, path = "timer_loom.rs")]
 pub(crate) mod timer;
 pub(crate) mod value;
+mod word;
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -79,19 +79,14 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
-use self::deadline::{Due, DEADLINE_BITS, NO_DEADLINE};
+use self::deadline::{Due, NO_DEADLINE};
 use self::value::ValueNode;
 use crate::error::{Cause, Error};
 use crate::slab::Slab;
-use crate::sync::{lock, AtomicU64, Mutex, Ordering};
+use crate::sync::{lock, Mutex, Ordering};
 
-const STATE: u64 = 0b11;
-pub(crate) const LIVE: u64 = 0;
-pub(crate) const CANCELED: u64 = 1;
-pub(crate) const EXPIRED: u64 = 2;
-const INHERITED: u64 = 0b100;
-const HOLDS: u64 = 0b1000;
-const SHIFT: u32 = 64 - DEADLINE_BITS;
+pub(crate) use self::word::State;
+use self::word::{AtomicWord, Word};
 
 /// A waiter's key before it registers (see `register`).
 pub(crate) const UNREGISTERED: usize = usize::MAX;
@@ -104,7 +99,7 @@ pub(crate) type NodeRef = triomphe::Arc<CancelNode>;
 
 /// A cancelable context's shared state. See the module docs.
 pub(crate) struct CancelNode {
-    word: AtomicU64,
+    word: AtomicWord,
     parent: Option<NodeRef>,
     inner: Mutex<Inner>,
 }
@@ -236,8 +231,8 @@ pub(crate) fn resume(panic: Option<Panic>) {
     }
 }
 
-fn state_error(state: u64) -> Error {
-    if state == CANCELED {
+fn state_error(state: State) -> Error {
+    if state == State::Canceled {
         Error::Canceled
     } else {
         Error::DeadlineExceeded
@@ -273,9 +268,9 @@ impl CancelNode {
                 ..Extra::default()
             })
         });
-        let holds = if extra.is_some() { HOLDS } else { 0 };
+        let holds = extra.is_some();
         let node = NodeRef::new(CancelNode {
-            word: AtomicU64::new(deadline << SHIFT | holds),
+            word: AtomicWord::new(Word::new(deadline, holds)),
             parent: parent.cloned(),
             inner: Mutex::new(Inner {
                 child: None,
@@ -288,7 +283,8 @@ impl CancelNode {
             if !p.try_hold() {
                 drop(g);
                 // Nobody else sees `node` yet: no lock needed.
-                node.word.fetch_or(p.state() | INHERITED, Ordering::Release);
+                let w = node.word.load(Ordering::Relaxed);
+                node.word.store(w.ended(p.state(), true), Ordering::Release);
                 return node;
             }
             match g.child {
@@ -318,16 +314,18 @@ impl CancelNode {
     fn try_hold(&self) -> bool {
         let mut w = self.word.load(Ordering::Acquire);
         loop {
-            if w & STATE != LIVE {
+            if !w.is_live() {
                 return false;
             }
-            if w & HOLDS != 0 {
+            if w.holds() {
                 return true;
             }
-            match self
-                .word
-                .compare_exchange_weak(w, w | HOLDS, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.word.compare_exchange_weak(
+                w,
+                w.with_holds(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => return true,
                 Err(now) => w = now,
             }
@@ -335,20 +333,20 @@ impl CancelNode {
     }
 
     #[inline]
-    fn state(&self) -> u64 {
-        self.word.load(Ordering::Acquire) & STATE
+    fn state(&self) -> State {
+        self.word.load(Ordering::Acquire).state()
     }
 
     /// Whether the state has been set (a passed deadline nobody noticed
     /// yet does not count here).
     #[inline]
     pub(crate) fn is_marked(&self) -> bool {
-        self.state() != LIVE
+        self.state() != State::Live
     }
 
     #[inline]
     pub(crate) fn deadline_nanos(&self) -> u64 {
-        self.word.load(Ordering::Relaxed) >> SHIFT
+        self.word.load(Ordering::Relaxed).deadline()
     }
 
     pub(crate) fn deadline(&self) -> Option<Instant> {
@@ -363,13 +361,13 @@ impl CancelNode {
     #[inline]
     pub(crate) fn is_done(&self) -> bool {
         let w = self.word.load(Ordering::Acquire);
-        if w & STATE != LIVE {
+        if !w.is_live() {
             return true;
         }
-        if w >> SHIFT == NO_DEADLINE {
+        if w.deadline() == NO_DEADLINE {
             return false;
         }
-        self.deadline_passed(w >> SHIFT)
+        self.deadline_passed(w.deadline())
     }
 
     /// The clock half of `is_done`, kept out of line so the common check
@@ -384,7 +382,7 @@ impl CancelNode {
         // never change later, and let the timer thread run the callbacks.
         let owner = self.deadline_owner();
         let cause = owner.own_deadline_cause();
-        let fired = owner.cancel(EXPIRED, cause.clone(), false);
+        let fired = owner.cancel(State::Expired, cause.clone(), false);
         // If the owner was already done, a cancel from above is still on its
         // way down to this node. Mark this one ourselves, so that what this
         // reader reports is what `err()` says forever (C4). If the cancel
@@ -392,7 +390,7 @@ impl CancelNode {
         let mine = if self.is_marked() {
             Fired::default()
         } else {
-            self.cancel(EXPIRED, cause, false)
+            self.cancel(State::Expired, cause, false)
         };
         for f in [fired, mine] {
             if f.is_empty() {
@@ -427,11 +425,11 @@ impl CancelNode {
         let mut n = self;
         loop {
             let w = n.word.load(Ordering::Acquire);
-            let s = w & STATE;
-            if s == LIVE {
+            let s = w.state();
+            if s == State::Live {
                 return Some(n.deadline_cause());
             }
-            if w & INHERITED != 0 {
+            if w.inherited() {
                 n = n
                     .parent
                     .as_deref()
@@ -495,7 +493,7 @@ impl CancelNode {
 
     /// Ends this node with `DeadlineExceeded` and its deadline cause.
     pub(crate) fn fire_deadline(&self) -> Fired {
-        self.cancel(EXPIRED, self.own_deadline_cause(), true)
+        self.cancel(State::Expired, self.own_deadline_cause(), true)
     }
 
     /// The cause given for this node's own deadline, if any.
@@ -519,7 +517,7 @@ impl CancelNode {
     /// node's own waiters, those of nodes with children, and every
     /// after-func wait for the end, as before. A reader that notices a
     /// passed deadline passes `false`: it must run no user code.
-    pub(crate) fn cancel(&self, state: u64, cause: Option<Cause>, wake_leaves: bool) -> Fired {
+    pub(crate) fn cancel(&self, state: State, cause: Option<Cause>, wake_leaves: bool) -> Fired {
         let mut fired = Fired::default();
         let mut work = Vec::new();
         if !self.mark(state, false, cause, &mut work, &mut fired) {
@@ -549,45 +547,47 @@ impl CancelNode {
     #[inline]
     fn mark(
         &self,
-        state: u64,
+        state: State,
         inherited: bool,
         cause: Option<Cause>,
         work: &mut Vec<NodeRef>,
         fired: &mut Fired,
     ) -> bool {
         let w = self.word.load(Ordering::Acquire);
-        if w & STATE != LIVE {
+        if !w.is_live() {
             return false;
         }
         // No clock read here: a deadline that has passed but that no reader
         // has noticed is not done yet (Go's `Err` is the same), and a reader
         // that notices one marks the node before it reports it.
-        let d = w >> SHIFT;
-        let flags = state | if inherited { INHERITED } else { 0 };
-        if w & HOLDS == 0 && cause.is_none() {
+        let d = w.deadline();
+        if !w.holds() && cause.is_none() {
             // Nothing can be under the lock: one CAS, no lock (see `HOLDS`).
-            match self
-                .word
-                .compare_exchange(w, w | flags, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.word.compare_exchange(
+                w,
+                w.ended(state, inherited),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => {
                     self.unschedule_own(d);
                     return true;
                 }
-                Err(now) if now & STATE != LIVE => return false,
+                Err(now) if !now.is_live() => return false,
                 Err(_) => {} // something was just added: take the lock
             }
         }
-        self.mark_locked(flags, cause, work, fired)
+        self.mark_locked(state, inherited, cause, work, fired)
     }
 
     /// `mark` for a node whose lock may guard something, or with a cause to
-    /// record; `flags` is the state plus `INHERITED`. Out of line: the common
+    /// record. Out of line: the common
     /// leaf cancel never gets here.
     #[inline(never)]
     fn mark_locked(
         &self,
-        flags: u64,
+        state: State,
+        inherited: bool,
         cause: Option<Cause>,
         work: &mut Vec<NodeRef>,
         fired: &mut Fired,
@@ -599,7 +599,8 @@ impl CancelNode {
             return false;
         }
         let w = self.word.load(Ordering::Acquire);
-        self.word.store(w | flags, Ordering::Release);
+        self.word
+            .store(w.ended(state, inherited), Ordering::Release);
         work.extend(g.child.take());
         fired.wakers.extend(g.waiter.take());
         // The lists are emptied, not freed: their buffers go with the node.
@@ -612,7 +613,7 @@ impl CancelNode {
             g.extra.get_or_insert_with(Box::default).cause = cause;
         }
         drop(g);
-        self.unschedule_own(w >> SHIFT);
+        self.unschedule_own(w.deadline());
         true
     }
 
@@ -630,7 +631,7 @@ impl CancelNode {
             return;
         };
         let mut g = lock(&p.inner);
-        if p.state() != LIVE {
+        if p.state() != State::Live {
             return; // the parent's own cancel took its whole list
         }
         let me: *const CancelNode = self;
@@ -699,7 +700,7 @@ impl CancelNode {
             return;
         }
         let mut g = lock(&self.inner);
-        if self.state() != LIVE {
+        if self.state() != State::Live {
             return; // the cancel took (and woke) every waiter
         }
         let w = if key == INLINE {
@@ -722,7 +723,7 @@ impl CancelNode {
 
     pub(crate) fn remove_after(&self, key: usize) {
         let mut g = lock(&self.inner);
-        if self.state() != LIVE {
+        if self.state() != State::Live {
             return;
         }
         let f = g.extra.as_mut().and_then(|e| e.afters.remove(key));
