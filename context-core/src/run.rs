@@ -8,6 +8,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use crate::error::Error;
 use crate::tree::done::{Done, OwnedDone};
+use crate::tree::CancelNode;
 
 pin_project_lite::pin_project! {
     /// Runs a future until it completes or its context is done, whichever
@@ -39,20 +40,32 @@ impl<F: Future> Future for Run<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let Some(node) = this.done.node() else {
-            return this.fut.poll(cx).map(Ok);
-        };
-        if node.is_done() {
-            return Poll::Ready(Err(node.done_error()));
-        }
-        if let Poll::Ready(v) = this.fut.poll(cx) {
-            return Poll::Ready(Ok(v));
-        }
-        match this.done.poll_register(node, cx.waker()) {
-            Poll::Ready(()) => Poll::Ready(Err(node.done_error())),
-            Poll::Pending => Poll::Pending,
-        }
+        let done = this.done;
+        race(done.node(), this.fut, cx, |node, cx| {
+            done.poll_register(node, cx.waker())
+        })
     }
+}
+
+/// The race of C14, for both futures: the context first (an ended one
+/// polls nothing), then the future, then a registration to be woken.
+#[inline]
+fn race<F: Future>(
+    node: Option<&CancelNode>,
+    fut: Pin<&mut F>,
+    cx: &mut TaskContext<'_>,
+    register: impl FnOnce(&CancelNode, &mut TaskContext<'_>) -> Poll<()>,
+) -> Poll<Result<F::Output, Error>> {
+    let Some(node) = node else {
+        return fut.poll(cx).map(Ok);
+    };
+    if node.is_done() {
+        return Poll::Ready(Err(node.done_error()));
+    }
+    if let Poll::Ready(v) = fut.poll(cx) {
+        return Poll::Ready(Ok(v));
+    }
+    register(node, cx).map(|()| Err(node.done_error()))
 }
 
 impl<F> fmt::Debug for Run<'_, F> {
@@ -87,22 +100,8 @@ impl<F: Future> Future for OwnedRun<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let Some(node) = this.done.node() else {
-            return this.fut.poll(cx).map(Ok);
-        };
-        if node.is_done() {
-            return Poll::Ready(Err(node.done_error()));
-        }
-        if let Poll::Ready(v) = this.fut.poll(cx) {
-            return Poll::Ready(Ok(v));
-        }
-        match Pin::new(&mut *this.done).poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(this
-                .done
-                .node()
-                .map_or(Error::Canceled, |n| n.done_error()))),
-            Poll::Pending => Poll::Pending,
-        }
+        let (node, waiter) = this.done.split();
+        race(node, this.fut, cx, |n, cx| waiter.poll(Some(n), cx.waker()))
     }
 }
 

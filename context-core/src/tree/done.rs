@@ -80,7 +80,7 @@ impl Waiter {
     }
 
     /// `Done`'s poll: ready once `node` (if any) is done.
-    fn poll(&mut self, node: Option<&CancelNode>, waker: &Waker) -> Poll<()> {
+    pub(crate) fn poll(&mut self, node: Option<&CancelNode>, waker: &Waker) -> Poll<()> {
         let Some(node) = node else {
             return Poll::Pending;
         };
@@ -175,9 +175,10 @@ impl OwnedDone {
         }
     }
 
-    /// The node it waits on; `None` for a context that cannot be cancelled.
-    pub(crate) fn node(&self) -> Option<&CancelNode> {
-        self.node.as_deref()
+    /// The node it waits on (`None` for a context that cannot be
+    /// cancelled), and its registration on it.
+    pub(crate) fn split(&mut self) -> (Option<&CancelNode>, &mut Waiter) {
+        (self.node.as_deref(), &mut self.waiter)
     }
 }
 

@@ -76,37 +76,25 @@ async fn serve(state: Arc<Server>) -> SocketAddr {
     addr
 }
 
+/// What `/left` saw of the time left, sending `req` with `ctx`.
+async fn left_ms(req: reqwest::RequestBuilder, ctx: &Context) -> u64 {
+    let text = req.context(ctx).send().await.unwrap().text().await.unwrap();
+    text.parse().unwrap()
+}
+
 #[tokio::test]
 async fn c7_the_remaining_time_travels_and_the_shorter_one_wins() {
     let state = Arc::new(Server::default());
     let addr = serve(state.clone()).await;
     let client = reqwest::Client::new();
     let (ctx, _c) = Context::background().with_timeout(Duration::from_secs(2));
-    let ms: u64 = client
-        .get(format!("http://{addr}/left"))
-        .context(&ctx)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .parse()
-        .unwrap();
+    let ms = left_ms(client.get(format!("http://{addr}/left")), &ctx).await;
     assert!(ms <= 2000 && ms > 1000, "{ms}");
     // The request's own 500 ms is shorter than the context's 2 s: kept.
-    let ms: u64 = client
+    let req = client
         .get(format!("http://{addr}/left"))
-        .header("grpc-timeout", "500m")
-        .context(&ctx)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .parse()
-        .unwrap();
+        .header("grpc-timeout", "500m");
+    let ms = left_ms(req, &ctx).await;
     assert!(ms <= 500, "{ms}");
 }
 
