@@ -238,27 +238,21 @@ pub struct Emit<'a> {
 }
 
 impl Emit<'_> {
+    fn parts(&self) -> (&Ident, &TokenStream, &TokenStream, &Ident) {
+        (self.alias, &self.run, &self.early, self.err)
+    }
+
     /// Returns early, without polling anything, when the context already
     /// ended (C14's bias, as in `ctx.run`).
     fn precheck(&self) -> TokenStream {
-        let Emit {
-            alias,
-            run,
-            early,
-            err,
-        } = self;
+        let (alias, run, early, err) = self.parts();
         quote! {
             if let ::core::option::Option::Some(#err) = #run::Context::err(#alias) { #early }
         }
     }
 
     pub fn tokio_select(&self, mac: &Macro, sel: &Select) -> TokenStream {
-        let Emit {
-            alias,
-            run,
-            early,
-            err,
-        } = self;
+        let (alias, run, early, err) = self.parts();
         let at = span(mac);
         let guard = Ident::new("__context_select", Span::mixed_site().located_at(at));
         let mut conds = Vec::new();
@@ -303,12 +297,7 @@ impl Emit<'_> {
     }
 
     pub fn futures_select(&self, mac: &Macro, krate: &Path, sel: &Select) -> TokenStream {
-        let Emit {
-            alias,
-            run,
-            early,
-            err,
-        } = self;
+        let (alias, run, early, err) = self.parts();
         let branches = sel.branches.iter().map(|b| {
             let Branch {
                 pat,
