@@ -2,7 +2,12 @@
 //! each line with an "expect" comment naming a check must be flagged by both the
 //! macro and the lint, and nothing else. Compiled here too, so that the
 //! fixtures stay valid Rust against a stand-in `Context`.
-#![allow(dead_code, unused_variables, clippy::let_underscore_future)]
+#![allow(
+    dead_code,
+    unused_variables,
+    clippy::let_underscore_future,
+    clippy::unnecessary_operation
+)]
 
 use std::time::Duration;
 
