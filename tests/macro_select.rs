@@ -112,6 +112,31 @@ async fn m3_else_still_runs_when_every_branch_is_disabled() {
 }
 
 #[ctx_aware]
+async fn select_two_refusals() -> Option<&'static str> {
+    let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
+    let later = async move {
+        tokio::task::yield_now().await;
+        drop(tx);
+        None::<u32>
+    };
+    tokio::select! {
+        Some(_) = async { None::<u32> } => Some("first"),
+        Some(_) = later => Some("second"),
+        Ok(_) = rx => Some("third"),
+        else => Some("else"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn m3_else_runs_when_branches_are_refused_one_after_another() {
+    // Refused in different rounds: the guard steps aside only after the
+    // last one, and is woken then.
+    let (ctx, _cancel) = fresh();
+    let got = tokio::time::timeout(Duration::from_secs(60), select_two_refusals(&ctx)).await;
+    assert_eq!(got, Ok(Some("else")));
+}
+
+#[ctx_aware]
 async fn select_handler(log: &mut Vec<&'static str>) -> Result<(), AppError> {
     loop {
         tokio::select! {

@@ -194,11 +194,14 @@ impl<F: Future> Future for Tracked<'_, F> {
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
         let out = std::task::ready!(this.future.poll(cx));
-        this.guard.out.fetch_add(1, Ordering::Relaxed);
+        let gone = this.guard.out.fetch_add(1, Ordering::Relaxed) + 1;
         // The select may already have polled `Ended` in this round; if this
-        // result is refused by its pattern and it was the last branch in,
-        // `Ended` must run again to step aside.
-        cx.waker().wake_by_ref();
+        // was the last branch in and its result is refused by its pattern,
+        // `Ended` must run again to step aside. Before the last, a later
+        // branch's completion does it: no wake-up for the common case.
+        if gone >= this.guard.branches {
+            cx.waker().wake_by_ref();
+        }
         Poll::Ready(out)
     }
 }
