@@ -163,11 +163,24 @@ async fn soak_ten_thousand_requests_leave_nothing_behind() {
         );
         assert!(ok > 0 && cut > 0, "the mix must include both outcomes");
         // Flat: less than a byte per request between the last two rounds.
-        let growth = live[2] - live[1];
-        assert!(
-            growth < 3_334,
-            "memory grew by {growth} bytes over 3,334 requests"
-        );
+        // Some cleanup is another thread's and may still be under way when
+        // a round settles: the timer thread wakes the tasks of the deadlines
+        // it fired and drops their wakers (and with them the tasks' memory),
+        // later on a loaded machine. A leak never comes back down; that
+        // lag does, within this generous bound (2 of 14 runs under load
+        // failed the one-shot check, at the session-5 start as well).
+        let bound = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let growth = LIVE_BYTES.load(Ordering::SeqCst) - live[1];
+            if growth < 3_334 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < bound,
+                "memory grew by {growth} bytes over 3,334 requests, and stayed"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     };
     tokio::time::timeout(Duration::from_secs(60), test)
         .await

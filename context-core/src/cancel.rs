@@ -97,6 +97,32 @@ impl CancelFunc {
     }
 }
 
+impl CancelFunc {
+    /// [`cancel_with_cause`](CancelFunc::cancel_with_cause), unless the
+    /// context's deadline has passed: then it ends as that deadline
+    /// (`DeadlineExceeded`), even if nobody noticed yet. The callbacks run
+    /// on this thread either way. For the HTTP layer: a client that hangs
+    /// up at its deadline hung up because of it.
+    #[cfg(all(feature = "http", not(loom)))]
+    pub(crate) fn cancel_unless_expired(
+        &self,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) {
+        match self.node.expire_if_passed() {
+            Some(fired) => {
+                let mut first = None;
+                for f in fired {
+                    if let Some(p) = f.run() {
+                        first.get_or_insert(p);
+                    }
+                }
+                tree::resume(first);
+            }
+            None => self.cancel_with_cause(cause),
+        }
+    }
+}
+
 impl Drop for CancelFunc {
     fn drop(&mut self) {
         self.cancel();

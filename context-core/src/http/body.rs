@@ -8,7 +8,7 @@ use std::task::{Context as TaskContext, Poll};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
-use crate::{CancelFunc, Context};
+use crate::CancelFunc;
 
 /// The cause of a request context whose client went away: hyper dropped the
 /// response future (the handler) or the response body before it was sent.
@@ -29,23 +29,15 @@ impl std::error::Error for Disconnected {}
 /// stream at its own deadline (as gRPC clients do) hung up because of the
 /// deadline, which stays the reason (`DeadlineExceeded`), even when the
 /// timer thread has not fired it yet.
-// It holds the request's context to read its deadline at the hang-up.
-// ctx-lint: allow(ctx-in-struct)
-pub(crate) struct Guard {
-    cancel: Option<CancelFunc>,
-    ctx: Context,
-}
+pub(crate) struct Guard(Option<CancelFunc>);
 
 impl Guard {
-    pub(crate) fn new(ctx: Context, cancel: CancelFunc) -> Guard {
-        Guard {
-            cancel: Some(cancel),
-            ctx,
-        }
+    pub(crate) fn new(cancel: CancelFunc) -> Guard {
+        Guard(Some(cancel))
     }
 
     pub(crate) fn finish(mut self) {
-        if let Some(c) = self.cancel.take() {
+        if let Some(c) = self.0.take() {
             c.cancel();
         }
     }
@@ -53,11 +45,10 @@ impl Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        if let Some(c) = self.cancel.take() {
-            // `err()` records a passed deadline the timer has not fired.
-            if self.ctx.err().is_none() {
-                c.cancel_with_cause(Disconnected);
-            }
+        if let Some(c) = self.0.take() {
+            // Its callbacks run here, as a cancel's do: nothing is left for
+            // another thread to free later.
+            c.cancel_unless_expired(Disconnected);
         }
     }
 }

@@ -222,7 +222,7 @@ where
         ResponseFuture {
             fut: Some(self.inner.call(req)),
             done: ctx.done_owned(),
-            guard: Some(Guard::new(ctx.clone(), cancel)),
+            guard: Some(Guard::new(cancel)),
             ctx,
             reply: None,
             grpc,

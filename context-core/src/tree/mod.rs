@@ -380,19 +380,7 @@ impl CancelNode {
         }
         // Noticed before the timer: mark the tree now so that `err()` can
         // never change later, and let the timer thread run the callbacks.
-        let owner = self.deadline_owner();
-        let cause = owner.own_deadline_cause();
-        let fired = owner.cancel(State::Expired, cause.clone(), false);
-        // If the owner was already done, a cancel from above is still on its
-        // way down to this node. Mark this one ourselves, so that what this
-        // reader reports is what `err()` says forever (C4). If the cancel
-        // gets here first, this reader reports `Canceled`.
-        let mine = if self.is_marked() {
-            Fired::default()
-        } else {
-            self.cancel(State::Expired, cause, false)
-        };
-        for f in [fired, mine] {
+        for f in self.mark_expired(false) {
             if f.is_empty() {
             } else if self.is_paused() {
                 clock::defer(f);
@@ -401,6 +389,40 @@ impl CancelNode {
             }
         }
         true
+    }
+
+    /// Marks the owner of this node's passed deadline (and so the tree
+    /// below it) expired, and this node too; the callbacks to run. With
+    /// `wake_leaves`, the caller is a cancelling thread that may run user
+    /// code (see `cancel`); a reader passes `false`.
+    fn mark_expired(&self, wake_leaves: bool) -> [Fired; 2] {
+        let owner = self.deadline_owner();
+        let cause = owner.own_deadline_cause();
+        let fired = owner.cancel(State::Expired, cause.clone(), wake_leaves);
+        // If the owner was already done, a cancel from above is still on its
+        // way down to this node. Mark this one ourselves, so that what this
+        // reader reports is what `err()` says forever (C4). If the cancel
+        // gets here first, this reader reports `Canceled`.
+        let mine = if self.is_marked() {
+            Fired::default()
+        } else {
+            self.cancel(State::Expired, cause, wake_leaves)
+        };
+        [fired, mine]
+    }
+
+    /// For a cancelling thread (the HTTP layer's hang-up): if this live
+    /// node's deadline has passed, end it as that deadline, not as the
+    /// cancel, and hand back the callbacks to run right there.
+    pub(crate) fn expire_if_passed(&self) -> Option<[Fired; 2]> {
+        let d = self.deadline_nanos();
+        if d == NO_DEADLINE || self.is_marked() {
+            return None;
+        }
+        match self.now() {
+            Some(now) if now >= d => Some(self.mark_expired(true)),
+            _ => None,
+        }
     }
 
     #[inline]
