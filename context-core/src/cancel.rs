@@ -99,15 +99,32 @@ impl CancelFunc {
 
 impl CancelFunc {
     /// [`cancel_with_cause`](CancelFunc::cancel_with_cause), unless the
-    /// context's deadline has passed: then it ends as that deadline
-    /// (`DeadlineExceeded`), even if nobody noticed yet. The callbacks run
-    /// on this thread either way. For the HTTP layer: a client that hangs
-    /// up at its deadline hung up because of it.
-    #[cfg(all(feature = "http", not(loom)))]
-    pub(crate) fn cancel_unless_expired(
-        &self,
-        cause: impl std::error::Error + Send + Sync + 'static,
-    ) {
+    /// context's deadline has already passed: then it ends as that deadline
+    /// (`DeadlineExceeded`, with its deadline cause), even if nobody had
+    /// noticed yet. Either way the callbacks run on this thread, as a
+    /// cancel's do.
+    ///
+    /// For transports that learn of a hang-up: a client that resets the
+    /// stream at its own deadline (as gRPC clients do) hung up because of
+    /// the deadline, which should stay the reason. `ContextLayer` uses it.
+    /// A plain `cancel_with_cause` after an unnoticed deadline gives
+    /// `Canceled`, as in Go.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use context_core::{Context, Error};
+    ///
+    /// let due = Instant::now() + Duration::from_millis(1);
+    /// let (ctx, cancel) = Context::background().with_deadline(due);
+    /// while Instant::now() < due {} // passed; nobody has looked
+    /// cancel.cancel_unless_expired(std::io::Error::other("hung up"));
+    /// assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
+    ///
+    /// let (ctx, cancel) = Context::background().with_timeout(Duration::from_secs(60));
+    /// cancel.cancel_unless_expired(std::io::Error::other("hung up"));
+    /// assert_eq!(ctx.err(), Some(Error::Canceled));
+    /// ```
+    pub fn cancel_unless_expired(&self, cause: impl std::error::Error + Send + Sync + 'static) {
         match self.node.expire_if_passed() {
             Some(fired) => {
                 let mut first = None;
