@@ -29,7 +29,7 @@ use crate::tree::{Fire, NodeRef};
 /// use std::sync::atomic::{AtomicBool, Ordering};
 /// use std::sync::Arc;
 ///
-/// let (ctx, cancel) = context_core::Context::background().with_cancel();
+/// let (ctx, cancel) = context::Context::background().with_cancel();
 /// let ran = Arc::new(AtomicBool::new(false));
 /// let r = ran.clone();
 /// let f = ctx.after_func(move || r.store(true, Ordering::SeqCst));
@@ -97,7 +97,7 @@ impl AfterFunc {
     /// it; `false` if it has already started (or was already stopped).
     ///
     /// ```
-    /// let (ctx, cancel) = context_core::Context::background().with_cancel();
+    /// let (ctx, cancel) = context::Context::background().with_cancel();
     /// let f = ctx.after_func(|| unreachable!("stopped before the cancel"));
     /// assert!(f.stop());
     /// assert!(!f.stop());

@@ -18,7 +18,7 @@ use crate::tree::{self, NodeRef, State};
 /// released, on the cancelling thread.
 ///
 /// ```
-/// use context_core::{Context, Error};
+/// use context::{Context, Error};
 ///
 /// let (ctx, cancel) = Context::background().with_cancel();
 /// let (child, _child_cancel) = ctx.with_cancel();
@@ -53,9 +53,9 @@ impl CancelFunc {
     ///
     /// ```
     /// use std::io;
-    /// let (ctx, cancel) = context_core::Context::background().with_cancel();
+    /// let (ctx, cancel) = context::Context::background().with_cancel();
     /// cancel.cancel_with_cause(io::Error::new(io::ErrorKind::BrokenPipe, "client went away"));
-    /// assert_eq!(ctx.err(), Some(context_core::Error::Canceled));
+    /// assert_eq!(ctx.err(), Some(context::Error::Canceled));
     /// assert_eq!(ctx.cause().unwrap().to_string(), "client went away");
     /// ```
     pub fn cancel_with_cause(&self, cause: impl std::error::Error + Send + Sync + 'static) {
@@ -79,7 +79,7 @@ impl CancelFunc {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use context_core::{Cause, Context};
+    /// use context::{Cause, Context};
     ///
     /// let err: Cause = Arc::new(std::io::Error::other("disk gone"));
     /// let (a, cancel_a) = Context::background().with_cancel();
@@ -112,7 +112,7 @@ impl CancelFunc {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// use context_core::{Context, Error};
+    /// use context::{Context, Error};
     ///
     /// let due = Instant::now() + Duration::from_millis(1);
     /// let (ctx, cancel) = Context::background().with_deadline(due);

@@ -30,7 +30,7 @@ use crate::tree::{CancelNode, NodeRef};
 ///
 /// ```
 /// use std::time::Duration;
-/// use context_core::{Context, Error};
+/// use context::{Context, Error};
 ///
 /// #[derive(Debug, PartialEq)]
 /// struct RequestId(u64);
@@ -68,7 +68,7 @@ impl Context {
     /// request's life; anywhere else, derive from the `ctx` you were given.
     ///
     /// ```
-    /// let ctx = context_core::Context::background();
+    /// let ctx = context::Context::background();
     /// assert!(!ctx.is_done() && ctx.err().is_none() && ctx.deadline().is_none());
     /// ```
     pub const fn background() -> Context {
@@ -165,7 +165,7 @@ impl Context {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let (ctx, _cancel) = context_core::Context::background().with_timeout(Duration::MAX);
+    /// let (ctx, _cancel) = context::Context::background().with_timeout(Duration::MAX);
     /// assert!(!ctx.is_done());
     /// ```
     pub fn with_timeout(&self, timeout: Duration) -> (Context, CancelFunc) {
@@ -191,7 +191,7 @@ impl Context {
     /// #[derive(Debug, PartialEq)]
     /// struct User(&'static str);
     ///
-    /// let ctx = context_core::Context::background().with_value(User("ana"));
+    /// let ctx = context::Context::background().with_value(User("ana"));
     /// let (child, _cancel) = ctx.with_cancel();
     /// assert_eq!(child.value::<User>(), Some(&User("ana")));
     /// assert_eq!(child.value::<u32>(), None);
@@ -213,7 +213,7 @@ impl Context {
     /// an audit write after the client hung up. Allocates nothing.
     ///
     /// ```
-    /// let (ctx, cancel) = context_core::Context::background().with_value(5u8).with_cancel();
+    /// let (ctx, cancel) = context::Context::background().with_value(5u8).with_cancel();
     /// let detached = ctx.without_cancel();
     /// cancel.cancel();
     /// assert!(!detached.is_done());
@@ -243,7 +243,7 @@ impl Context {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let (ctx, cancel) = context_core::Context::background().with_cancel();
+    /// let (ctx, cancel) = context::Context::background().with_cancel();
     /// tokio::select! {
     ///     _ = ctx.done() => unreachable!(),
     ///     _ = async { cancel.cancel() } => {}
@@ -262,7 +262,7 @@ impl Context {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let (ctx, cancel) = context_core::Context::background().with_cancel();
+    /// let (ctx, cancel) = context::Context::background().with_cancel();
     /// let shutdown = ctx.done_owned(); // e.g. axum's with_graceful_shutdown(shutdown)
     /// drop(ctx);
     /// cancel.cancel();
@@ -279,7 +279,7 @@ impl Context {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use context_core::Context;
+    /// use context::Context;
     ///
     /// assert_eq!(Context::background().remaining(), None);
     /// let (ctx, _cancel) = Context::background().with_timeout(Duration::from_secs(5));
@@ -333,7 +333,7 @@ impl Context {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use context_core::{Context, Error};
+    /// use context::{Context, Error};
     ///
     /// let (ctx, cancel) = Context::background().with_cancel();
     /// assert_eq!(ctx.run(async { 1 }).await, Ok(1));
@@ -352,7 +352,7 @@ impl Context {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use context_core::{Context, Error};
+    /// use context::{Context, Error};
     ///
     /// let (ctx, cancel) = Context::background().with_cancel();
     /// let task = tokio::spawn(ctx.run_owned(std::future::pending::<()>()));

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 /// The `Display` strings are Go's, word for word.
 ///
 /// ```
-/// use context_core::{Context, Error};
+/// use context::{Context, Error};
 ///
 /// let (ctx, cancel) = Context::background().with_cancel();
 /// cancel.cancel();
@@ -43,9 +43,9 @@ impl From<Error> for std::io::Error {
     ///
     /// ```
     /// use std::io;
-    /// let e: io::Error = context_core::Error::DeadlineExceeded.into();
+    /// let e: io::Error = context::Error::DeadlineExceeded.into();
     /// assert_eq!(e.kind(), io::ErrorKind::TimedOut);
-    /// assert_eq!(e.downcast::<context_core::Error>().unwrap(), context_core::Error::DeadlineExceeded);
+    /// assert_eq!(e.downcast::<context::Error>().unwrap(), context::Error::DeadlineExceeded);
     /// ```
     fn from(e: Error) -> Self {
         let kind = match e {
@@ -70,7 +70,7 @@ impl From<Error> for std::io::Error {
 /// }
 /// impl std::error::Error for ClientGone {}
 ///
-/// let (ctx, cancel) = context_core::Context::background().with_cancel();
+/// let (ctx, cancel) = context::Context::background().with_cancel();
 /// cancel.cancel_with_cause(ClientGone);
 /// assert!(ctx.cause().unwrap().downcast_ref::<ClientGone>().is_some());
 /// ```

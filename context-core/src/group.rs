@@ -26,7 +26,7 @@ use crate::{CancelFunc, Cause, Context};
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use std::io;
-/// use context_core::{Context, Group};
+/// use context::{Context, Group};
 ///
 /// let group = Group::new(&Context::background());
 /// group.spawn(|ctx| async move {

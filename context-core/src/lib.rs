@@ -22,7 +22,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! use std::time::Duration;
-//! use context_core::{Context, Error};
+//! use context::{Context, Error};
 //!
 //! async fn slow_query() -> u32 {
 //!     tokio::time::sleep(Duration::from_secs(60)).await;

@@ -7,7 +7,7 @@
 //! ```no_run
 //! # #[tokio::main] async fn main() {
 //! use std::time::Duration;
-//! use context_core::{signal::{notify_context, Signal}, Context};
+//! use context::{signal::{notify_context, Signal}, Context};
 //!
 //! let (requests, stop_requests) = Context::background().with_cancel();
 //! let (shutdown, _stop) = notify_context(&Context::background(), &[Signal::Interrupt, Signal::Terminate]);

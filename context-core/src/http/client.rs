@@ -23,7 +23,7 @@ use crate::{Context, Error};
 ///
 /// ```
 /// use std::time::Duration;
-/// use context_core::{http::inject_deadline, Context};
+/// use context::{http::inject_deadline, Context};
 ///
 /// let (ctx, _cancel) = Context::background().with_timeout(Duration::from_secs(2));
 /// let mut headers = http::HeaderMap::new();

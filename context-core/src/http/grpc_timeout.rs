@@ -32,7 +32,7 @@ const UNITS: [(u8, u64); 6] = [
 ///
 /// ```
 /// use std::time::Duration;
-/// use context_core::http::grpc_timeout::{decode, encode};
+/// use context::http::grpc_timeout::{decode, encode};
 ///
 /// assert_eq!(encode(Duration::from_millis(1500)), "1500000u");
 /// assert_eq!(encode(Duration::from_secs(200_000)), "200000S");

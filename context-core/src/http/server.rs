@@ -23,7 +23,7 @@ use crate::{CancelFunc, Context, Error};
 ///
 /// ```
 /// use std::time::Duration;
-/// use context_core::{http::ContextLayer, Context};
+/// use context::{http::ContextLayer, Context};
 ///
 /// let (base, _stop_all) = Context::background().with_cancel();
 /// let layer = ContextLayer::new(base)
@@ -75,7 +75,7 @@ impl ContextLayer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use context_core::{http::ContextLayer, Context};
+    /// use context::{http::ContextLayer, Context};
     ///
     /// let layer = ContextLayer::new(Context::background())
     ///     .default_timeout(Duration::from_secs(2))

@@ -19,7 +19,7 @@ use crate::tree::{CancelNode, UNREGISTERED};
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let (ctx, cancel) = context_core::Context::background().with_cancel();
+/// let (ctx, cancel) = context::Context::background().with_cancel();
 /// tokio::spawn(async move { cancel.cancel() });
 /// ctx.done().await;
 /// assert!(ctx.is_done());
@@ -155,7 +155,7 @@ impl fmt::Debug for Done<'_> {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let (ctx, cancel) = context_core::Context::background().with_cancel();
+/// let (ctx, cancel) = context::Context::background().with_cancel();
 /// let watcher = tokio::spawn(ctx.done_owned()); // no borrow of `ctx`
 /// cancel.cancel();
 /// watcher.await.unwrap();
