@@ -104,8 +104,15 @@ async fn c7_an_expired_deadline_is_deadline_exceeded_at_the_caller() {
     tokio::time::timeout(Duration::from_secs(10), probe.ended_signal.notified())
         .await
         .expect("the last hop's context ended");
+    // The last hop's own deadline is a little later than its caller's
+    // (the remaining time is rounded up, and it travels): it ends either at
+    // that deadline or, just before it, by the hang-up of its caller at the
+    // caller's deadline. Never by anything else.
     let end = probe.ended.lock().unwrap().clone().unwrap();
-    assert_eq!(end.err, Error::DeadlineExceeded, "{end:?}");
+    assert!(
+        end.err == Error::DeadlineExceeded || (end.err == Error::Canceled && end.disconnected),
+        "{end:?}"
+    );
 }
 
 #[tokio::test]
