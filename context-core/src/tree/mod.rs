@@ -320,12 +320,10 @@ impl CancelNode {
             if w.holds() {
                 return true;
             }
-            match self.word.compare_exchange_weak(
-                w,
-                w.with_holds(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match self
+                .word
+                .compare_exchange(w, w.with_holds(), Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => return true,
                 Err(now) => w = now,
             }

@@ -102,17 +102,4 @@ impl AtomicWord {
             .map(Word)
             .map_err(Word)
     }
-
-    pub(crate) fn compare_exchange_weak(
-        &self,
-        current: Word,
-        new: Word,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<Word, Word> {
-        self.0
-            .compare_exchange_weak(current.0, new.0, success, failure)
-            .map(Word)
-            .map_err(Word)
-    }
 }
