@@ -12,6 +12,10 @@
 //!   A missing `q` or a malformed or out-of-range `timeout` is a `400`.
 //! - SIGINT/SIGTERM: stop accepting, give in-flight requests a grace period,
 //!   then cancel them (two contexts, see `context::signal`).
+//! - Why did it stop? A request whose context ends before it has answered
+//!   (its deadline, a client that hung up) logs `ctx.why()`: which context
+//!   ended, made at which line, and how. `GET /debug/contexts` lists the
+//!   live contexts (`context::inspect`, feature `inspect`).
 //!
 //! Run it with `cargo run --example server`, then try the curl line it
 //! prints. `cargo run --example server -- --self-test` sends a few requests
@@ -25,6 +29,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use context::http::ContextLayer;
+use context::inspect::LiveContexts;
 use context::signal::{notify_context, Signal};
 use context::{ctx_aware, Context, Error};
 use serde_like::SearchParams;
@@ -91,6 +96,14 @@ async fn search(
         Some(t) => ctx.with_timeout(t),
         None => ctx.with_cancel(),
     };
+    // Runs if the context ends before this handler has answered: at the
+    // deadline, or when the client hangs up (then the handler is dropped).
+    let report = ctx.clone();
+    let cut_short = ctx.after_func(move || {
+        if let Some(why) = report.why() {
+            println!("[server] /search cut short: {why}");
+        }
+    });
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for (name, ms) in [("web", 80), ("images", 250), ("news", 600)] {
@@ -109,6 +122,7 @@ async fn search(
             Err(e) => format!("{name}: skipped ({e})"),
         });
     }
+    cut_short.stop();
     lines.sort();
     lines.push(format!("took {} ms", started.elapsed().as_millis()));
     Ok(lines.join("\n") + "\n")
@@ -153,6 +167,37 @@ async fn self_test(addr: SocketAddr) {
         );
         print!("{}", String::from_utf8_lossy(&body));
     }
+    // A client that gives up after 150 ms: the server's handler is dropped
+    // and its context ends with `Disconnected`.
+    let req = http::Request::get(format!("http://{addr}/search?q=rust"));
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(150),
+        client.request(req.body(Full::default()).unwrap()),
+    )
+    .await;
+    println!("--- GET /search?q=rust, the client hangs up after 150 ms");
+    assert!(gave_up.is_err(), "the search takes 600 ms");
+    // The live view, while one slow request is in flight.
+    let slow = client.request(
+        http::Request::get(format!("http://{addr}/search?q=slow"))
+            .body(Full::default())
+            .unwrap(),
+    );
+    let (slow, view) = tokio::join!(slow, async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let resp = client
+            .request(
+                http::Request::get(format!("http://{addr}/debug/contexts"))
+                    .body(Full::default())
+                    .unwrap(),
+            )
+            .await
+            .expect("request");
+        resp.into_body().collect().await.unwrap().to_bytes()
+    });
+    slow.expect("the slow request");
+    println!("--- GET /debug/contexts (while /search?q=slow runs)");
+    print!("{}", String::from_utf8_lossy(&view));
     println!("--- sending SIGINT to myself");
     let pid = std::process::id().to_string();
     std::process::Command::new("kill")
@@ -173,14 +218,18 @@ async fn main() {
         &[Signal::Interrupt, Signal::Terminate],
     );
 
-    let app = Router::new().route("/search", get(search)).layer(
-        ContextLayer::new(requests)
-            .default_timeout(Duration::from_secs(2))
-            .max_timeout(Duration::from_secs(5))
-            // At the deadline the handler's context ends (the slow backends
-            // stop at once) and it has 50 ms to answer with what it has.
-            .deadline_grace(Duration::from_millis(50)),
-    );
+    let app = Router::new()
+        .route("/search", get(search))
+        .layer(
+            ContextLayer::new(requests)
+                .default_timeout(Duration::from_secs(2))
+                .max_timeout(Duration::from_secs(5))
+                // At the deadline the handler's context ends (the slow backends
+                // stop at once) and it has 50 ms to answer with what it has.
+                .deadline_grace(Duration::from_millis(50)),
+        )
+        // Outside the layer: the view has no context of its own.
+        .route_service("/debug/contexts", LiveContexts);
     let listener = bind().await;
     let addr = listener.local_addr().unwrap();
     println!("listening on http://{addr}");

@@ -32,6 +32,8 @@
 //! | `r.Context()` in an HTTP handler | `http::ContextLayer` (features `http`, `axum`) |
 //! | a gRPC handler's `ctx`, `client.Call(ctx, ..)` | `tonic::RequestContext`, `tonic::request` (feature `tonic`) |
 //! | `http.NewRequestWithContext` | `reqwest::RequestBuilderExt` (feature `reqwest`) |
+//! | a cause with a stack trace, hand-rolled | `ctx.why()`: the lines that made and ended it (feature `inspect`) |
+//! | `/debug/pprof/goroutine`, for contexts | `inspect::snapshot()`, `inspect::LiveContexts` (feature `inspect`) |
 //!
 //! The numbered rules (C1-C16 for the tree, M1-M11 for the attribute) are
 //! in `RULES.md` at the root of the repository; the tests are named after

@@ -43,11 +43,22 @@ async fn signals_end_the_context_with_the_signal_as_cause() {
 
     let (parent, cancel_parent) = Context::background().with_cancel();
     let (ctx, _stop) = notify_context(&parent, &[Signal::Terminate]);
+    let made = line!() - 1;
     send("-TERM");
     tokio::time::timeout(EVENTUALLY, ctx.done())
         .await
         .expect("SIGTERM did not end the context");
     assert_eq!(ctx.cause().unwrap().to_string(), "received SIGTERM");
+    // why() (issue 14): made at this file's line, ended by the signal.
+    let why = ctx.why().unwrap();
+    assert!(
+        why.to_string()
+            .starts_with("context canceled: received SIGTERM\n"),
+        "{why}"
+    );
+    let origin = why.origin();
+    assert_eq!((origin.site.file(), origin.site.line()), (file!(), made));
+    assert!(why.links().iter().all(|l| l.site.line() == made), "{why}");
     assert!(
         !parent.is_done(),
         "the signal ends the child, not the parent"

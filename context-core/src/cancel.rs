@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::tree::{self, NodeRef, State};
+use crate::tree::{self, How, NodeRef, State};
 
 /// Cancels the context it came with, and every context derived from it.
 ///
@@ -42,7 +42,14 @@ impl CancelFunc {
 
     /// Cancels the context with [`Error::Canceled`](crate::Error::Canceled).
     /// Its `cause()` is that same error.
+    #[cfg_attr(feature = "inspect", track_caller)]
     pub fn cancel(&self) {
+        self.end(How::called());
+    }
+
+    /// Cancels, recording `how` for `why()` first (feature `inspect`).
+    fn end(&self, how: How) {
+        self.node.cancelling(how);
         tree::resume(self.node.cancel(State::Canceled, None, true).run());
     }
 
@@ -58,10 +65,12 @@ impl CancelFunc {
     /// assert_eq!(ctx.err(), Some(context::Error::Canceled));
     /// assert_eq!(ctx.cause().unwrap().to_string(), "client went away");
     /// ```
+    #[cfg_attr(feature = "inspect", track_caller)]
     pub fn cancel_with_cause(&self, cause: impl std::error::Error + Send + Sync + 'static) {
         if self.node.is_marked() {
             return;
         }
+        self.node.cancelling(How::called());
         tree::resume(
             self.node
                 .cancel(State::Canceled, Some(Arc::new(cause)), true)
@@ -89,10 +98,12 @@ impl CancelFunc {
     /// assert!(Arc::ptr_eq(&a.cause().unwrap(), &b.cause().unwrap()));
     /// assert!(a.cause().unwrap().downcast_ref::<std::io::Error>().is_some());
     /// ```
+    #[cfg_attr(feature = "inspect", track_caller)]
     pub fn cancel_with_shared_cause(&self, cause: crate::Cause) {
         if self.node.is_marked() {
             return;
         }
+        self.node.cancelling(How::called());
         tree::resume(self.node.cancel(State::Canceled, Some(cause), true).run());
     }
 }
@@ -124,6 +135,7 @@ impl CancelFunc {
     /// cancel.cancel_unless_expired(std::io::Error::other("hung up"));
     /// assert_eq!(ctx.err(), Some(Error::Canceled));
     /// ```
+    #[cfg_attr(feature = "inspect", track_caller)]
     pub fn cancel_unless_expired(&self, cause: impl std::error::Error + Send + Sync + 'static) {
         match self.node.expire_if_passed() {
             Some(fired) => {
@@ -140,9 +152,23 @@ impl CancelFunc {
     }
 }
 
+#[cfg(feature = "tracing")]
+impl CancelFunc {
+    /// Whether its context is done (for `ContextLayer`'s span record).
+    pub(crate) fn is_done(&self) -> bool {
+        self.node.is_done()
+    }
+
+    /// Its context's `why()` (for `ContextLayer`'s span record).
+    pub(crate) fn why(&self) -> Option<crate::inspect::Why> {
+        let e = self.node.err()?;
+        Some(crate::inspect::Why::of(&self.node, e, self.node.cause()))
+    }
+}
+
 impl Drop for CancelFunc {
     fn drop(&mut self) {
-        self.cancel();
+        self.end(How::dropped());
     }
 }
 

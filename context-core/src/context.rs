@@ -13,7 +13,7 @@ use crate::run::Run;
 use crate::tree::deadline::Due;
 use crate::tree::done::{Done, OwnedDone};
 use crate::tree::value::{self, ValueNode};
-use crate::tree::{CancelNode, NodeRef};
+use crate::tree::{Born, CancelNode, Kind, NodeRef, Site};
 
 /// Carries a cancellation signal, a deadline and request-scoped values
 /// across API boundaries and tasks: Go's `context.Context`.
@@ -106,8 +106,23 @@ impl Context {
         }
     }
 
-    fn child(&self, due: Due, cause: Option<Cause>) -> (Context, CancelFunc) {
-        let node = CancelNode::new(self.cancel_node(), due, cause);
+    #[cfg_attr(feature = "inspect", track_caller)]
+    fn child(&self, due: Due, cause: Option<Cause>, kind: Kind) -> (Context, CancelFunc) {
+        self.child_born(due, cause, Born::here(kind))
+    }
+
+    /// `with_timeout`/`with_cancel` made on behalf of the line `site`
+    /// (`ContextLayer`'s request contexts, for `why()` and the live view).
+    #[cfg(feature = "http")]
+    pub(crate) fn child_for(&self, site: Site, timeout: Option<Duration>) -> (Context, CancelFunc) {
+        match timeout {
+            Some(t) => self.child_born(Due::after(t), None, Born::at(site, Kind::Timeout)),
+            None => self.child_born(Due::NONE, None, Born::at(site, Kind::Cancel)),
+        }
+    }
+
+    fn child_born(&self, due: Due, cause: Option<Cause>, born: Born) -> (Context, CancelFunc) {
+        let node = CancelNode::new(self.cancel_node(), due, cause, born);
         let ctx = Context {
             repr: Repr::Cancel(NodeRef::clone(&node), self.value_node().cloned()),
         };
@@ -121,8 +136,9 @@ impl Context {
     /// Costs one allocation. The child is linked to its parent until it is
     /// cancelled, which unlinks it (C6).
     #[inline]
+    #[cfg_attr(feature = "inspect", track_caller)]
     pub fn with_cancel(&self) -> (Context, CancelFunc) {
-        self.child(Due::NONE, None)
+        self.child(Due::NONE, None, Kind::Cancel)
     }
 
     /// A child that is also done, with [`Error::DeadlineExceeded`], once
@@ -145,19 +161,21 @@ impl Context {
     /// [`err()`](Context::err) never changes afterwards (C4). A `cancel()`
     /// after the deadline passed but before anyone looked gives `Canceled`,
     /// as in Go.
+    #[cfg_attr(feature = "inspect", track_caller)]
     pub fn with_deadline(&self, deadline: Instant) -> (Context, CancelFunc) {
-        self.child(Due::at(deadline), None)
+        self.child(Due::at(deadline), None, Kind::Deadline)
     }
 
     /// [`with_deadline`](Context::with_deadline) whose `cause()` is `cause`
     /// when the deadline fires (Go's `WithDeadlineCause`, C11). A cancel
     /// before the deadline reports `Canceled` as usual.
+    #[cfg_attr(feature = "inspect", track_caller)]
     pub fn with_deadline_cause(
         &self,
         deadline: Instant,
         cause: impl std::error::Error + Send + Sync + 'static,
     ) -> (Context, CancelFunc) {
-        self.child(Due::at(deadline), Some(Arc::new(cause)))
+        self.child(Due::at(deadline), Some(Arc::new(cause)), Kind::Deadline)
     }
 
     /// `with_deadline(now + timeout)`, saturating: `Duration::MAX` and other
@@ -168,18 +186,20 @@ impl Context {
     /// let (ctx, _cancel) = context::Context::background().with_timeout(Duration::MAX);
     /// assert!(!ctx.is_done());
     /// ```
+    #[cfg_attr(feature = "inspect", track_caller)]
     pub fn with_timeout(&self, timeout: Duration) -> (Context, CancelFunc) {
-        self.child(Due::after(timeout), None)
+        self.child(Due::after(timeout), None, Kind::Timeout)
     }
 
     /// [`with_timeout`](Context::with_timeout) with a cause for when it fires
     /// (Go's `WithTimeoutCause`).
+    #[cfg_attr(feature = "inspect", track_caller)]
     pub fn with_timeout_cause(
         &self,
         timeout: Duration,
         cause: impl std::error::Error + Send + Sync + 'static,
     ) -> (Context, CancelFunc) {
-        self.child(Due::after(timeout), Some(Arc::new(cause)))
+        self.child(Due::after(timeout), Some(Arc::new(cause)), Kind::Timeout)
     }
 
     /// A child carrying `value`, found by [`value::<T>()`](Context::value)
@@ -317,6 +337,26 @@ impl Context {
     /// parent's cause (C2).
     pub fn cause(&self) -> Option<Cause> {
         self.cancel_node().and_then(|n| n.cause())
+    }
+
+    /// `None` while live; then why it is done and where: the chain up to
+    /// the context that ended by itself, with the lines that made and
+    /// cancelled it (feature `inspect`; see [`inspect::Why`](crate::inspect::Why)).
+    ///
+    /// ```
+    /// use context::{inspect::Reason, Context};
+    ///
+    /// let (ctx, cancel) = Context::background().with_cancel();
+    /// assert!(ctx.why().is_none());
+    /// cancel.cancel(); let line = line!();
+    /// let why = ctx.why().unwrap();
+    /// assert!(matches!(why.origin().reason, Reason::Called { at } if at.line() == line));
+    /// ```
+    #[cfg(all(feature = "inspect", not(loom)))]
+    pub fn why(&self) -> Option<crate::inspect::Why> {
+        let n = self.cancel_node()?;
+        let e = n.err()?;
+        Some(crate::inspect::Why::of(n, e, n.cause()))
     }
 
     /// The nearest value of type `T` up the chain, or `None` (Go's `Value`).

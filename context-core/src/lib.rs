@@ -60,6 +60,8 @@ mod error;
 mod group;
 #[cfg(all(feature = "http", not(loom)))]
 pub mod http;
+#[cfg(all(feature = "inspect", not(loom)))]
+pub mod inspect;
 #[cfg(all(feature = "reqwest", not(loom)))]
 pub mod reqwest;
 mod run;
@@ -85,3 +87,7 @@ pub use tree::deadline::__loom_set_clock_skew;
 pub use tree::done::{Done, OwnedDone};
 #[doc(hidden)]
 pub use tree::NodeStats;
+/// Bytes the `inspect` feature adds to each cancelable context (0 without
+/// it), for the memory tests' budgets. Not part of the API.
+#[doc(hidden)]
+pub const __INSPECT_BYTES: usize = tree::INFO_BYTES;

@@ -82,6 +82,7 @@ impl std::error::Error for CannotWatch {}
 /// (as Go and tokio do): a second Ctrl-C no longer kills it.
 ///
 /// Must be called within a tokio runtime (like `tokio::spawn`).
+#[cfg_attr(feature = "inspect", track_caller)]
 pub fn notify_context(parent: &Context, signals: &[Signal]) -> (Context, CancelFunc) {
     // Two levels, through the public API alone: the watcher holds the
     // upper `CancelFunc` and cancels it with the signal, which the returned

@@ -29,26 +29,59 @@ impl std::error::Error for Disconnected {}
 /// stream at its own deadline (as gRPC clients do) hung up because of the
 /// deadline, which stays the reason (`DeadlineExceeded`), even when the
 /// timer thread has not fired it yet.
-pub(crate) struct Guard(Option<CancelFunc>);
+///
+/// With the `tracing` feature it also records how the request's context
+/// ended on the span that was current when the request came in: the field
+/// `context.end` (declare it, as `tracing::field::Empty`, to see it there)
+/// and a DEBUG event, target `context`, inside that span.
+pub(crate) struct Guard {
+    cancel: Option<CancelFunc>,
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
+}
 
 impl Guard {
     pub(crate) fn new(cancel: CancelFunc) -> Guard {
-        Guard(Some(cancel))
+        Guard {
+            cancel: Some(cancel),
+            #[cfg(feature = "tracing")]
+            span: tracing::Span::current(),
+        }
     }
 
     pub(crate) fn finish(mut self) {
-        if let Some(c) = self.0.take() {
+        if let Some(c) = self.cancel.take() {
+            #[cfg(feature = "tracing")]
+            let sent = !c.is_done();
             c.cancel();
+            #[cfg(feature = "tracing")]
+            self.record(&c, sent);
         }
+    }
+
+    /// The request's end on its span: the response went out, or the
+    /// context's `why()`.
+    #[cfg(feature = "tracing")]
+    fn record(&self, c: &CancelFunc, sent: bool) {
+        let end = if sent {
+            "the response was sent".to_string()
+        } else {
+            c.why().map_or_else(String::new, |w| w.to_string())
+        };
+        self.span
+            .record("context.end", tracing::field::display(&end));
+        tracing::debug!(target: "context", parent: &self.span, end = %end, "request context ended");
     }
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        if let Some(c) = self.0.take() {
+        if let Some(c) = self.cancel.take() {
             // Its callbacks run here, as a cancel's do: nothing is left for
             // another thread to free later.
             c.cancel_unless_expired(Disconnected);
+            #[cfg(feature = "tracing")]
+            self.record(&c, false);
         }
     }
 }

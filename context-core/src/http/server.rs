@@ -16,6 +16,7 @@ use super::body::{ContextBody, Guard};
 use super::grpc_timeout::{decode, GRPC_TIMEOUT};
 use super::is_grpc;
 use crate::tree::done::OwnedDone;
+use crate::tree::Site;
 use crate::{CancelFunc, Context, Error};
 
 /// Gives each request a [`Context`], in its extensions. See the
@@ -39,16 +40,23 @@ pub struct ContextLayer {
     default: Option<Duration>,
     max: Option<Duration>,
     grace: Option<Duration>,
+    /// The line that made the layer: its request contexts say they were
+    /// made there (feature `inspect`; zero-sized without it).
+    site: Site,
 }
 
 impl ContextLayer {
     /// Request contexts derive from `base`: cancel it to end every request.
+    /// With the `inspect` feature, their `why()` and the
+    /// live view name the line that called `new` as where they were made.
+    #[cfg_attr(feature = "inspect", track_caller)]
     pub fn new(base: Context) -> Self {
         ContextLayer {
             base,
             default: None,
             max: None,
             grace: None,
+            site: Site::here(),
         }
     }
 
@@ -209,10 +217,7 @@ where
             (Some(t), Some(max)) => Some(t.min(max)),
             (t, max) => t.or(max),
         };
-        let (ctx, cancel) = match timeout {
-            Some(t) => self.layer.base.with_timeout(t),
-            None => self.layer.base.with_cancel(),
-        };
+        let (ctx, cancel) = self.layer.base.child_for(self.layer.site, timeout);
         if let Some(e) = ctx.err() {
             // Spent before it started (`grpc-timeout: 0n`) or shutting down:
             // the handler is never called.
@@ -237,11 +242,16 @@ pin_project_lite::pin_project! {
     /// completes (the client went away) cancels the request's context with
     /// [`Disconnected`].
     pub struct ResponseFuture<F> {
+        // First, so that it drops first: a client that hangs up cancels the
+        // request's context (with `Disconnected`) before the handler is
+        // dropped, and the handler's own `CancelFunc`s, dropped with it,
+        // find their contexts already ended by the hang-up, which is what
+        // their `why()` and `cause()` then say.
+        guard: Option<Guard>,
         #[pin]
         fut: Option<F>,
         done: OwnedDone,
         ctx: Context,
-        guard: Option<Guard>,
         reply: Option<Reply>,
         grpc: bool,
         // The handler's time to answer after its deadline, and the timer

@@ -66,6 +66,7 @@ pub(crate) mod deadline;
 pub(crate) mod done;
 #[cfg(not(loom))]
 pub(crate) mod runner;
+mod site;
 #[cfg_attr(loom, path = "timer_loom.rs")]
 pub(crate) mod timer;
 pub(crate) mod value;
@@ -85,6 +86,8 @@ use crate::error::{Cause, Error};
 use crate::slab::Slab;
 use crate::sync::{lock, Mutex, Ordering};
 
+use self::site::Info;
+pub(crate) use self::site::{Born, How, Kind, Site, INFO_BYTES};
 pub(crate) use self::word::State;
 use self::word::{AtomicWord, Word};
 
@@ -102,6 +105,8 @@ pub(crate) struct CancelNode {
     word: AtomicWord,
     parent: Option<NodeRef>,
     inner: Mutex<Inner>,
+    /// Zero-sized without the `inspect` feature (`site.rs`).
+    info: Info,
 }
 
 #[derive(Default)]
@@ -247,6 +252,7 @@ impl CancelNode {
         parent: Option<&NodeRef>,
         due: Due,
         deadline_cause: Option<Cause>,
+        born: Born,
     ) -> NodeRef {
         let inherited = parent.map_or(NO_DEADLINE, |p| p.deadline_nanos());
         // Like Go, a deadline no earlier than the parent's adds no timer.
@@ -277,6 +283,7 @@ impl CancelNode {
                 waiter: None,
                 extra,
             }),
+            info: Info::new(born),
         });
         if let Some(p) = parent {
             let mut g = lock(&p.inner);
@@ -295,6 +302,11 @@ impl CancelNode {
                     e.children.insert(addr, NodeRef::clone(&node));
                 }
             }
+        }
+        // The live view finds nodes from their roots (`inspect/live.rs`).
+        #[cfg(all(feature = "inspect", not(loom)))]
+        if parent.is_none() {
+            crate::inspect::live::register(&node);
         }
         if owns {
             if due.passed() {
@@ -544,6 +556,10 @@ impl CancelNode {
             return fired;
         }
         self.unlink();
+        // One event for the context that ended by itself (its descendants'
+        // `why()` points up to it); no lock is held.
+        #[cfg(all(feature = "tracing", not(loom)))]
+        crate::inspect::trace::ended(self);
         let mut deferred = fired.wakers.len();
         // Iterative, not recursive: a chain a million deep must not
         // overflow the stack.
@@ -648,6 +664,8 @@ impl CancelNode {
     /// Takes this (just cancelled) node out of its parent's children.
     fn unlink(&self) {
         let Some(p) = self.parent.as_deref() else {
+            #[cfg(all(feature = "inspect", not(loom)))]
+            crate::inspect::live::unregister(self);
             return;
         };
         let mut g = lock(&p.inner);
@@ -751,6 +769,12 @@ impl CancelNode {
         drop(f);
     }
 
+    /// Records who is about to cancel this node (feature `inspect`).
+    #[inline]
+    pub(crate) fn cancelling(&self, how: How) {
+        self.info.cancelling(how);
+    }
+
     pub(crate) fn stats(&self) -> NodeStats {
         let g = lock(&self.inner);
         let e = g.extra.as_deref();
@@ -760,6 +784,57 @@ impl CancelNode {
             after_funcs: e.map_or(0, |e| e.afters.len()),
             holds_extra: e.is_some(),
         }
+    }
+}
+
+/// What `why()` and the live view read of a node (feature `inspect`).
+#[cfg(all(feature = "inspect", not(loom)))]
+impl CancelNode {
+    pub(crate) fn born(&self) -> Born {
+        self.info.born
+    }
+
+    pub(crate) fn parent(&self) -> Option<&NodeRef> {
+        self.parent.as_ref()
+    }
+
+    /// How this node ended, if it is marked: its state, whether it came
+    /// from the parent, and who cancelled it (for `Canceled`).
+    pub(crate) fn ending(&self) -> Option<(State, bool, Option<How>)> {
+        let w = self.word.load(Ordering::Acquire);
+        if w.is_live() {
+            return None;
+        }
+        Some((w.state(), w.inherited(), self.info.ended_by()))
+    }
+
+    /// The birth of the node that owns this node's deadline, whether that
+    /// is another node, and how long ago the deadline passed (zero if it
+    /// has not), on its clock.
+    pub(crate) fn deadline_passed_by(&self) -> (Born, bool, std::time::Duration) {
+        let d = self.deadline_nanos();
+        let now = self.now().unwrap_or_else(deadline::now_nanos);
+        let ago = std::time::Duration::from_nanos(now.saturating_sub(d));
+        let owner = self.deadline_owner();
+        (owner.info.born, !std::ptr::eq(owner, self), ago)
+    }
+
+    /// Its live children, and what it holds, under its lock (taken alone).
+    pub(crate) fn children(&self) -> (Vec<NodeRef>, NodeStats) {
+        let g = lock(&self.inner);
+        let e = g.extra.as_deref();
+        let mut kids: Vec<NodeRef> = g.child.iter().cloned().collect();
+        if let Some(e) = e {
+            kids.extend(e.children.values().cloned());
+        }
+        let stats = NodeStats {
+            children: kids.len(),
+            waiters: usize::from(g.waiter.is_some()) + e.map_or(0, |e| e.waiters.len()),
+            after_funcs: e.map_or(0, |e| e.afters.len()),
+            holds_extra: e.is_some(),
+        };
+        drop(g);
+        (kids, stats)
     }
 }
 
@@ -870,9 +945,10 @@ mod tests {
     #[test]
     fn a_node_fits_in_64_bytes_with_its_count() {
         // triomphe's ArcInner = one count (8 bytes) + the node: the
-        // budget is 64 (SPEC C6, tests/memory.rs), with the waiter inline.
+        // budget is 64 (SPEC C6, tests/memory.rs), with the waiter inline,
+        // plus what the `inspect` feature adds (nothing without it).
         assert!(
-            8 + std::mem::size_of::<CancelNode>() <= 64,
+            8 + std::mem::size_of::<CancelNode>() - super::INFO_BYTES <= 64,
             "{}",
             std::mem::size_of::<CancelNode>()
         );
