@@ -10,6 +10,8 @@ use context_core::inspect::{Link, Reason};
 use context_core::{Context, Error};
 
 /// The line of the caller (`#[track_caller]`): where a test made something.
+/// Used as `(here(), ctx.with_cancel())` on one line (kept short enough
+/// that rustfmt does not split it).
 #[track_caller]
 fn here() -> &'static Location<'static> {
     Location::caller()
@@ -67,10 +69,8 @@ fn c5_a_dropped_cancel_func_is_told_apart_from_a_call() {
 #[test]
 fn c11_cancel_with_cause_reports_the_cause_and_the_line() {
     let (ctx, cancel) = Context::background().with_cancel();
-    let (called, ()) = (
-        here(),
-        cancel.cancel_with_cause(std::io::Error::other("disk gone")),
-    );
+    let gone = std::io::Error::other("disk gone");
+    let (called, ()) = (here(), cancel.cancel_with_cause(gone));
     let why = ctx.why().unwrap();
     assert!(matches!(why.origin().reason, Reason::Called { at } if at.line() == called.line()));
     assert_eq!(why.cause().unwrap().to_string(), "disk gone");
@@ -82,10 +82,8 @@ fn c11_cancel_with_cause_reports_the_cause_and_the_line() {
 
 #[test]
 fn c7_a_deadline_names_the_line_that_set_it_and_how_long_ago_it_passed() {
-    let (made, (ctx, _cancel)) = (
-        here(),
-        Context::background().with_timeout(Duration::from_millis(5)),
-    );
+    let ms5 = Duration::from_millis(5);
+    let (made, (ctx, _cancel)) = (here(), Context::background().with_timeout(ms5));
     futures_executor::block_on(ctx.done());
     let why = ctx.why().unwrap();
     assert_eq!(why.error(), Error::DeadlineExceeded);
@@ -108,13 +106,9 @@ fn c7_a_deadline_names_the_line_that_set_it_and_how_long_ago_it_passed() {
 
 #[test]
 fn c2_a_context_ended_by_its_parent_points_up_the_chain_to_the_origin() {
-    let (top, (root, cancel)) = (
-        here(),
-        Context::background().with_deadline_cause(
-            std::time::Instant::now() + Duration::from_secs(3600),
-            std::io::Error::other("unused"),
-        ),
-    );
+    let (bg, unused) = (Context::background(), std::io::Error::other("unused"));
+    let far = std::time::Instant::now() + Duration::from_secs(3600);
+    let (top, (root, cancel)) = (here(), bg.with_deadline_cause(far, unused));
     let (mid, (a, _ka)) = (here(), root.with_value("v").with_cancel());
     let (leaf, (b, _kb)) = (here(), a.with_timeout(Duration::from_secs(60)));
     let (called, ()) = (here(), cancel.cancel());
@@ -144,10 +138,8 @@ fn c2_a_context_ended_by_its_parent_points_up_the_chain_to_the_origin() {
 
 #[test]
 fn c2_a_deadline_inherited_from_a_parent_is_the_parents_line() {
-    let (made, (parent, _k)) = (
-        here(),
-        Context::background().with_timeout(Duration::from_millis(5)),
-    );
+    let ms5 = Duration::from_millis(5);
+    let (made, (parent, _k)) = (here(), Context::background().with_timeout(ms5));
     // A later deadline than the parent's: the child's is the parent's (C7).
     let (child, _kc) = parent.with_timeout(Duration::from_secs(60));
     futures_executor::block_on(child.done());
