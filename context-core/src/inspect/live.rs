@@ -185,3 +185,55 @@ impl fmt::Display for Snapshot {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(depth: usize) -> Entry {
+        Entry {
+            site: Location::caller(),
+            constructor: "with_cancel",
+            depth,
+            parent: None,
+            age: Duration::from_millis(5),
+            remaining: None,
+            waiters: 0,
+            after_funcs: 0,
+            children: 0,
+            done: false,
+        }
+    }
+
+    #[test]
+    fn the_text_says_done_counts_and_stops_indenting_deep_down() {
+        let mut rows = vec![entry(0), entry(MAX_INDENT), entry(MAX_INDENT + 1), entry(1)];
+        rows[0].remaining = Some(Duration::from_secs(1));
+        rows[0].waiters = 1;
+        rows[0].after_funcs = 2;
+        rows[3].remaining = Some(Duration::from_secs(1));
+        rows[3].done = true;
+        rows[3].after_funcs = 1;
+        let view = Snapshot { entries: rows };
+        assert_eq!((view.len(), view.is_empty()), (4, false));
+        assert!(Snapshot { entries: vec![] }.is_empty());
+        let text = view.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "4 live contexts");
+        assert!(
+            lines[1].ends_with(", deadline in 1.0s, 1 waiting, 2 after-funcs"),
+            "{text}"
+        );
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        assert_eq!(indent(lines[2]), 2 * MAX_INDENT);
+        assert!(
+            lines[2].trim_start().starts_with("with_cancel at"),
+            "{text}"
+        );
+        assert!(lines[3]
+            .trim_start()
+            .starts_with(&format!("[depth {}] ", MAX_INDENT + 1)));
+        assert!(lines[4].ends_with(", done, 1 after-func"), "{text}");
+        assert!(!lines[4].contains("deadline in") && !lines[4].contains("waiting"));
+    }
+}

@@ -182,3 +182,50 @@ impl fmt::Display for Why {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: usize) -> Why {
+        let site = Location::caller();
+        let mut links = vec![
+            Link {
+                site,
+                constructor: "with_cancel",
+                reason: Reason::Parent,
+            };
+            n - 1
+        ];
+        links.push(Link {
+            site,
+            constructor: "with_cancel",
+            reason: Reason::Dropped,
+        });
+        Why {
+            error: Error::Canceled,
+            cause: None,
+            links,
+        }
+    }
+
+    #[test]
+    fn a_long_chain_shows_its_first_links_a_count_and_its_origin() {
+        // Up to SHOWN + 1 links, every one is shown.
+        let text = chain(SHOWN + 1).to_string();
+        assert_eq!(text.lines().count(), 1 + SHOWN + 1, "{text}");
+        assert!(!text.contains("more contexts"));
+        // One more, and the middle is counted instead.
+        let text = chain(SHOWN + 2).to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1 + SHOWN + 2, "{text}");
+        assert_eq!(
+            lines[1 + SHOWN],
+            "  (1 more contexts, each ended by its parent)"
+        );
+        assert!(lines[2 + SHOWN].ends_with("its CancelFunc was dropped"));
+        let text = chain(100).to_string();
+        assert!(text.contains("(83 more contexts"), "{text}");
+        assert_eq!(text.lines().count(), 1 + SHOWN + 2);
+    }
+}
