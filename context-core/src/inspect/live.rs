@@ -230,6 +230,10 @@ mod tests {
             lines[2].trim_start().starts_with("with_cancel at"),
             "{text}"
         );
+        assert!(
+            lines[2].ends_with(", age 5.0ms"),
+            "nothing to count: {text}"
+        );
         assert!(lines[3]
             .trim_start()
             .starts_with(&format!("[depth {}] ", MAX_INDENT + 1)));
