@@ -161,8 +161,7 @@ impl CancelFunc {
 
     /// Its context's `why()` (for `ContextLayer`'s span record).
     pub(crate) fn why(&self) -> Option<crate::inspect::Why> {
-        let e = self.node.err()?;
-        Some(crate::inspect::Why::of(&self.node, e, self.node.cause()))
+        crate::inspect::Why::read(&self.node)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::run::Run;
 use crate::tree::deadline::Due;
 use crate::tree::done::{Done, OwnedDone};
 use crate::tree::value::{self, ValueNode};
-use crate::tree::{Born, CancelNode, Kind, NodeRef, Site};
+use crate::tree::{Born, CancelNode, Kind, NodeRef};
 
 /// Carries a cancellation signal, a deadline and request-scoped values
 /// across API boundaries and tasks: Go's `context.Context`.
@@ -114,7 +114,11 @@ impl Context {
     /// `with_timeout`/`with_cancel` made on behalf of the line `site`
     /// (`ContextLayer`'s request contexts, for `why()` and the live view).
     #[cfg(feature = "http")]
-    pub(crate) fn child_for(&self, site: Site, timeout: Option<Duration>) -> (Context, CancelFunc) {
+    pub(crate) fn child_for(
+        &self,
+        site: crate::tree::Site,
+        timeout: Option<Duration>,
+    ) -> (Context, CancelFunc) {
         match timeout {
             Some(t) => self.child_born(Due::after(t), None, Born::at(site, Kind::Timeout)),
             None => self.child_born(Due::NONE, None, Born::at(site, Kind::Cancel)),
@@ -354,9 +358,7 @@ impl Context {
     /// ```
     #[cfg(all(feature = "inspect", not(loom)))]
     pub fn why(&self) -> Option<crate::inspect::Why> {
-        let n = self.cancel_node()?;
-        let e = n.err()?;
-        Some(crate::inspect::Why::of(n, e, n.cause()))
+        crate::inspect::Why::read(self.cancel_node()?)
     }
 
     /// The nearest value of type `T` up the chain, or `None` (Go's `Value`).

@@ -72,6 +72,12 @@ pub enum Reason {
 }
 
 impl Why {
+    /// The report of `node`'s context: `None` while it is live.
+    pub(crate) fn read(node: &CancelNode) -> Option<Why> {
+        let error = node.err()?;
+        Some(Why::of(node, error, node.cause()))
+    }
+
     /// Reads the chain from `node`, which `is_done()` has reported done
     /// (so it is marked: tree invariant 4). Iterative: a chain a million
     /// deep gives a long report, not a stack overflow.

@@ -776,11 +776,16 @@ impl CancelNode {
     }
 
     pub(crate) fn stats(&self) -> NodeStats {
-        let g = lock(&self.inner);
-        let e = g.extra.as_deref();
+        lock(&self.inner).stats()
+    }
+}
+
+impl Inner {
+    fn stats(&self) -> NodeStats {
+        let e = self.extra.as_deref();
         NodeStats {
-            children: usize::from(g.child.is_some()) + e.map_or(0, |e| e.children.len()),
-            waiters: usize::from(g.waiter.is_some()) + e.map_or(0, |e| e.waiters.len()),
+            children: usize::from(self.child.is_some()) + e.map_or(0, |e| e.children.len()),
+            waiters: usize::from(self.waiter.is_some()) + e.map_or(0, |e| e.waiters.len()),
             after_funcs: e.map_or(0, |e| e.afters.len()),
             holds_extra: e.is_some(),
         }
@@ -822,17 +827,11 @@ impl CancelNode {
     /// Its live children, and what it holds, under its lock (taken alone).
     pub(crate) fn children(&self) -> (Vec<NodeRef>, NodeStats) {
         let g = lock(&self.inner);
-        let e = g.extra.as_deref();
         let mut kids: Vec<NodeRef> = g.child.iter().cloned().collect();
-        if let Some(e) = e {
+        if let Some(e) = g.extra.as_deref() {
             kids.extend(e.children.values().cloned());
         }
-        let stats = NodeStats {
-            children: kids.len(),
-            waiters: usize::from(g.waiter.is_some()) + e.map_or(0, |e| e.waiters.len()),
-            after_funcs: e.map_or(0, |e| e.afters.len()),
-            holds_extra: e.is_some(),
-        };
+        let stats = g.stats();
         drop(g);
         (kids, stats)
     }
