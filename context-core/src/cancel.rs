@@ -152,7 +152,7 @@ impl CancelFunc {
     }
 }
 
-#[cfg(feature = "tracing")]
+#[cfg(all(feature = "tracing", feature = "http"))]
 impl CancelFunc {
     /// Whether its context is done (for `ContextLayer`'s span record).
     pub(crate) fn is_done(&self) -> bool {

@@ -64,7 +64,7 @@
 pub(crate) mod clock;
 pub(crate) mod deadline;
 pub(crate) mod done;
-#[cfg(not(loom))]
+#[cfg(any(not(loom), test))]
 pub(crate) mod runner;
 mod site;
 #[cfg_attr(loom, path = "timer_loom.rs")]
@@ -87,7 +87,9 @@ use crate::slab::Slab;
 use crate::sync::{lock, Mutex, Ordering};
 
 use self::site::Info;
-pub(crate) use self::site::{Born, How, Kind, Site, INFO_BYTES};
+#[cfg(feature = "http")]
+pub(crate) use self::site::Site;
+pub(crate) use self::site::{Born, How, Kind, INFO_BYTES};
 pub(crate) use self::word::State;
 use self::word::{AtomicWord, Word};
 
