@@ -316,6 +316,13 @@ impl Context {
         self.cancel_node()?.remaining()
     }
 
+    /// [`err()`](Context::err) as `Err`, else [`remaining()`](Context::remaining),
+    /// from one clock read.
+    #[cfg(feature = "http")]
+    pub(crate) fn left(&self) -> Result<Option<Duration>, Error> {
+        self.cancel_node().map_or(Ok(None), |n| n.left())
+    }
+
     /// Whether this context is done (Go's `select` on `Done()` with a
     /// `default`). One atomic load, plus a clock read while a deadline is
     /// pending; no lock. A deadline counts from the moment it passes, even

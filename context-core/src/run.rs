@@ -101,7 +101,9 @@ impl<F: Future> Future for OwnedRun<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let (node, waiter) = this.done.split();
-        race(node, this.fut, cx, |n, cx| waiter.poll(Some(n), cx.waker()))
+        race(node, this.fut, cx, |n, cx| {
+            waiter.poll_register(n, cx.waker())
+        })
     }
 }
 

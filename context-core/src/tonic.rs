@@ -103,11 +103,13 @@ pub fn status(ctx: &Context) -> Option<Status> {
 /// assert_eq!(request(&ctx, "hello").unwrap_err().code(), tonic::Code::Cancelled);
 /// ```
 pub fn request<T>(ctx: &Context, message: T) -> Result<tonic::Request<T>, Status> {
-    if let Some(s) = status(ctx) {
-        return Err(s);
-    }
+    let left = match ctx.left() {
+        Ok(left) => left,
+        // `status` adds the cause to the message.
+        Err(e) => return Err(status(ctx).unwrap_or_else(|| Status::from(e))),
+    };
     let mut req = tonic::Request::new(message);
-    if let Some(left) = ctx.remaining() {
+    if let Some(left) = left {
         if left.is_zero() {
             return Err(Status::from(Error::DeadlineExceeded));
         }

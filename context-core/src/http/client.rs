@@ -35,10 +35,7 @@ use crate::{Context, Error};
 /// assert_eq!(headers["grpc-timeout"], "500m"); // shorter than 2 s: kept
 /// ```
 pub fn inject_deadline(ctx: &Context, headers: &mut HeaderMap) -> Result<(), Error> {
-    if let Some(e) = ctx.err() {
-        return Err(e);
-    }
-    let Some(left) = ctx.remaining() else {
+    let Some(left) = ctx.left()? else {
         return Ok(());
     };
     if left.is_zero() {
@@ -101,7 +98,6 @@ where
                 return PropagateFuture {
                     fut: None,
                     done: Context::background().done_owned(),
-                    ctx: None,
                     failed: Some(e),
                     grpc,
                 };
@@ -112,7 +108,6 @@ where
             done: ctx
                 .as_ref()
                 .map_or_else(|| Context::background().done_owned(), Context::done_owned),
-            ctx,
             failed: None,
             grpc,
         }
@@ -125,7 +120,6 @@ pin_project_lite::pin_project! {
         #[pin]
         fut: Option<F>,
         done: OwnedDone,
-        ctx: Option<Context>,
         failed: Option<Error>,
         grpc: bool,
     }
@@ -143,10 +137,13 @@ where
         if let Some(e) = this.failed.take() {
             return Poll::Ready(Err(ended(e, *this.grpc)));
         }
-        let err = this.ctx.as_ref().and_then(Context::err);
-        if let Some(e) = err {
-            this.fut.set(None); // drop the in-flight call now
-            return Poll::Ready(Err(ended(e, *this.grpc)));
+        // The race of `ctx.run` (C14): the context first (an ended one
+        // drops the in-flight call now), then the call, then a
+        // registration to be woken, only while the call is pending.
+        let (node, waiter) = this.done.split();
+        if let Some(n) = node.filter(|n| n.is_done()) {
+            this.fut.set(None);
+            return Poll::Ready(Err(ended(n.done_error(), *this.grpc)));
         }
         let Some(fut) = this.fut.as_mut().as_pin_mut() else {
             panic!("PropagateFuture polled after completion");
@@ -155,17 +152,12 @@ where
             this.fut.set(None);
             return Poll::Ready(r.map_err(Into::into));
         }
-        match Pin::new(this.done).poll(cx) {
-            Poll::Ready(()) => {
+        match node {
+            Some(n) if waiter.poll_register(n, cx.waker()).is_ready() => {
                 this.fut.set(None);
-                let e = this
-                    .ctx
-                    .as_ref()
-                    .and_then(Context::err)
-                    .unwrap_or(Error::Canceled);
-                Poll::Ready(Err(ended(e, *this.grpc)))
+                Poll::Ready(Err(ended(n.done_error(), *this.grpc)))
             }
-            Poll::Pending => Poll::Pending,
+            _ => Poll::Pending,
         }
     }
 }
@@ -185,7 +177,7 @@ fn ended(e: Error, grpc: bool) -> BoxError {
 impl<F> fmt::Debug for PropagateFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PropagateFuture")
-            .field("ctx", &self.ctx)
+            .field("done", &self.done)
             .finish_non_exhaustive()
     }
 }

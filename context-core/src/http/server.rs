@@ -223,12 +223,12 @@ where
             // the handler is never called.
             return ResponseFuture::reply(Reply::for_error(e), grpc);
         }
-        req.extensions_mut().insert(ctx.clone());
+        let done = ctx.done_owned();
+        req.extensions_mut().insert(ctx);
         ResponseFuture {
             fut: Some(self.inner.call(req)),
-            done: ctx.done_owned(),
+            done,
             guard: Some(Guard::new(cancel)),
-            ctx,
             reply: None,
             grpc,
             grace: self.layer.grace,
@@ -251,7 +251,6 @@ pin_project_lite::pin_project! {
         #[pin]
         fut: Option<F>,
         done: OwnedDone,
-        ctx: Context,
         reply: Option<Reply>,
         grpc: bool,
         // The handler's time to answer after its deadline, and the timer
@@ -266,7 +265,6 @@ impl<F> ResponseFuture<F> {
         ResponseFuture {
             fut: None,
             done: Context::background().done_owned(),
-            ctx: Context::background(),
             guard: None,
             reply: Some(reply),
             grpc,
@@ -289,12 +287,17 @@ where
         if let Some(reply) = this.reply.take() {
             return Poll::Ready(Ok(reply.into_response(*this.grpc)));
         }
-        if this.in_grace.is_none() {
-            if let Some(e) = this.ctx.err() {
-                if !start_grace(e, this.grace, this.in_grace) {
-                    return Poll::Ready(Ok(ended(this.fut, this.guard, e, *this.grpc)));
-                }
+        // The race of `ctx.run` (C14): the context first, then the
+        // handler, then a registration to be woken, only while the handler
+        // is pending. During the grace, the grace's own timer instead.
+        let (node, waiter) = this.done.split();
+        let node = node.filter(|_| this.in_grace.is_none());
+        if let Some(n) = node.filter(|n| n.is_done()) {
+            if !start_grace(n.done_error(), this.grace, this.in_grace) {
+                return Poll::Ready(Ok(ended(this.fut, this.guard, n.done_error(), *this.grpc)));
             }
+            // The handler is polled once more right away, and so sees its
+            // context ended before its grace starts to run out.
         }
         let Some(fut) = this.fut.as_mut().as_pin_mut() else {
             panic!("ResponseFuture polled after completion");
@@ -303,48 +306,45 @@ where
             Poll::Ready(Ok(resp)) => {
                 let guard = this.guard.take();
                 this.fut.set(None);
-                Poll::Ready(Ok(resp.map(|b| ContextBody::new(b, guard))))
+                return Poll::Ready(Ok(resp.map(|b| ContextBody::new(b, guard))));
             }
             Poll::Ready(Err(e)) => {
                 if let Some(g) = this.guard.take() {
                     g.finish();
                 }
                 this.fut.set(None);
-                Poll::Ready(Err(e))
+                return Poll::Ready(Err(e));
             }
-            Poll::Pending => {
-                if let Some((grace, _)) = this.in_grace.as_mut() {
-                    // The deadline passed: the handler has until the grace
-                    // is over to answer.
-                    return match Pin::new(grace).poll(cx) {
-                        Poll::Ready(()) => Poll::Ready(Ok(ended(
-                            this.fut,
-                            this.guard,
-                            Error::DeadlineExceeded,
-                            *this.grpc,
-                        ))),
-                        Poll::Pending => Poll::Pending,
-                    };
+            Poll::Pending => {}
+        }
+        if let Some((grace, _)) = this.in_grace.as_mut() {
+            // The deadline passed: the handler has until the grace is over
+            // to answer.
+            return match Pin::new(grace).poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Ok(ended(
+                    this.fut,
+                    this.guard,
+                    Error::DeadlineExceeded,
+                    *this.grpc,
+                ))),
+                Poll::Pending => Poll::Pending,
+            };
+        }
+        match node {
+            Some(n) if waiter.poll_register(n, cx.waker()).is_ready() => {
+                let e = n.done_error();
+                if start_grace(e, this.grace, this.in_grace) {
+                    // Let the handler see its context ended first.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
-                match Pin::new(this.done).poll(cx) {
-                    Poll::Ready(()) => {
-                        let e = this.ctx.err().unwrap_or(Error::Canceled);
-                        if start_grace(e, this.grace, this.in_grace) {
-                            // Let the handler see its context ended first.
-                            cx.waker().wake_by_ref();
-                            return Poll::Pending;
-                        }
-                        Poll::Ready(Ok(ended(this.fut, this.guard, e, *this.grpc)))
-                    }
-                    Poll::Pending => Poll::Pending,
-                }
+                Poll::Ready(Ok(ended(this.fut, this.guard, e, *this.grpc)))
             }
+            _ => Poll::Pending,
         }
     }
 }
 
-/// Starts the grace of a handler whose deadline passed, if the layer gives
-/// one; false for any other end (the client went away, the base ended).
 fn start_grace(
     e: Error,
     grace: &Option<Duration>,
@@ -377,7 +377,7 @@ fn ended<F, B: Body>(
 impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("ctx", &self.ctx)
+            .field("done", &self.done)
             .finish_non_exhaustive()
     }
 }

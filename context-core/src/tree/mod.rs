@@ -8,6 +8,7 @@
 //!   loom, `timer_loom.rs`), and `runner.rs`, the threads that run their
 //!   after-funcs;
 //! - `done.rs`: the waiters (`Done`, `OwnedDone`);
+//! - `children.rs`: a parent's children beyond the first, in link order;
 //! - `value.rs`: the value chain, freed by the same drop loop as the nodes.
 //!
 //! These lean on each other (the timer fires nodes, nodes arm the timer),
@@ -51,7 +52,7 @@
 //!    owns its parent (`NodeRef`). The cycle is broken when the child is
 //!    cancelled: it unlinks itself, and a child is always cancelled before it
 //!    can be freed, since its `CancelFunc` cancels on drop. A parent with no
-//!    children holds no list: the first child sits inline, the rest in a map
+//!    children holds no list: the first child sits inline, the rest in a list
 //!    allocated on demand.
 //! 4. A deadline that has passed counts as done for every reader, before the
 //!    timer fires. A reader that notices marks the deadline's owner and so
@@ -61,6 +62,7 @@
 //!    therefore never reads the clock: until someone notices, a passed
 //!    deadline is not yet an error, as in Go.
 
+mod children;
 pub(crate) mod clock;
 pub(crate) mod deadline;
 pub(crate) mod done;
@@ -73,13 +75,12 @@ pub(crate) mod value;
 mod word;
 
 use std::any::Any;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
+use self::children::Children;
 use self::deadline::{Due, NO_DEADLINE};
 use self::value::ValueNode;
 use crate::error::{Cause, Error};
@@ -125,8 +126,8 @@ struct Inner {
 /// What most nodes never need, allocated on demand.
 #[derive(Default)]
 struct Extra {
-    /// Children beyond the inline one, by address.
-    children: HashMap<usize, NodeRef, BuildHasherDefault<AddrHasher>>,
+    /// Children beyond the inline one, in link order.
+    children: Children,
     waiters: Slab<Waker>,
     afters: Slab<Arc<dyn Fire>>,
     /// The cause this node was done with, when it is not just its `err()`.
@@ -299,9 +300,8 @@ impl CancelNode {
             match g.child {
                 None => g.child = Some(NodeRef::clone(&node)),
                 Some(_) => {
-                    let addr = NodeRef::as_ptr(&node) as usize;
                     let e = g.extra.get_or_insert_with(Box::default);
-                    e.children.insert(addr, NodeRef::clone(&node));
+                    e.children.insert(NodeRef::clone(&node));
                 }
             }
         }
@@ -505,6 +505,30 @@ impl CancelNode {
         }
     }
 
+    /// `err()` and `remaining()` from one clock read, for the callers that
+    /// want both before a call goes out (`inject_deadline`,
+    /// `tonic::request`): the error once done, else the time left.
+    #[cfg(feature = "http")]
+    pub(crate) fn left(&self) -> Result<Option<std::time::Duration>, Error> {
+        let w = self.word.load(Ordering::Acquire);
+        if !w.is_live() {
+            return Err(state_error(self.state()));
+        }
+        let d = w.deadline();
+        if d == NO_DEADLINE {
+            return Ok(None);
+        }
+        match self.now() {
+            Some(now) if now < d => Ok(Some(std::time::Duration::from_nanos(d - now))),
+            // Passed: recorded as `is_done` would (then final, C4).
+            Some(_) if self.deadline_passed(d) => Err(self.done_error()),
+            // Off its runtime, a paused-clock deadline reads on the real clock.
+            _ => Ok(Some(std::time::Duration::from_nanos(
+                d.saturating_sub(deadline::now_nanos()),
+            ))),
+        }
+    }
+
     /// The node whose own deadline is this node's effective deadline.
     fn deadline_owner(&self) -> &CancelNode {
         let d = self.deadline_nanos();
@@ -566,9 +590,12 @@ impl CancelNode {
         // Iterative, not recursive: a chain a million deep must not
         // overflow the stack.
         while let Some(child) = work.pop() {
-            let from = child.parent.as_deref().map_or(state, CancelNode::state);
+            // Every node in `work` is the child of one this cancel marked,
+            // and so inherits `state`. (Reading it from the parent instead
+            // would touch the parent's first cache line once per child, a
+            // line that children freed on other threads write to.)
             let below = work.len();
-            child.mark(from, true, None, &mut work, &mut fired);
+            child.mark(state, true, None, &mut work, &mut fired);
             if work.len() > below {
                 // Its children are not marked yet: its waiters wait.
                 deferred = fired.wakers.len();
@@ -639,14 +666,16 @@ impl CancelNode {
         let w = self.word.load(Ordering::Acquire);
         self.word
             .store(w.ended(state, inherited), Ordering::Release);
-        work.extend(g.child.take());
         fired.wakers.extend(g.waiter.take());
         // The lists are emptied, not freed: their buffers go with the node.
+        // Children come out in link order (`children.rs`), the inline one,
+        // usually the oldest, first: it goes on top of `work`.
         if let Some(e) = g.extra.as_deref_mut() {
-            work.extend(e.children.drain().map(|(_, c)| c));
+            e.children.drain_into(work);
             e.waiters.drain_into(&mut fired.wakers);
             e.afters.drain_into(&mut fired.afters);
         }
+        work.extend(g.child.take());
         if cause.is_some() {
             g.extra.get_or_insert_with(Box::default).cause = cause;
         }
@@ -684,7 +713,7 @@ impl CancelNode {
         } else {
             g.extra
                 .as_mut()
-                .and_then(|e| e.children.remove(&(me as usize)))
+                .and_then(|e| e.children.remove(me as usize))
         };
         // No children left: give the map back (invariant 3). With one still
         // inline the map is kept, so a long-lived child plus a churning one
@@ -831,7 +860,7 @@ impl CancelNode {
         let g = lock(&self.inner);
         let mut kids: Vec<NodeRef> = g.child.iter().cloned().collect();
         if let Some(e) = g.extra.as_deref() {
-            kids.extend(e.children.values().cloned());
+            kids.extend(e.children.iter().cloned());
         }
         let stats = g.stats();
         drop(g);
@@ -916,27 +945,6 @@ pub(crate) fn release(links: [Option<Link>; 2]) {
 /// allocations of one size, so their addresses differ in a few middle bits.
 pub(crate) fn spread(addr: usize) -> u64 {
     (addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
-/// Hashes a node's address: addresses are unique and well spread once
-/// multiplied, and SipHash would cost more than the rest of an insert.
-#[derive(Default)]
-struct AddrHasher(u64);
-
-impl Hasher for AddrHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.0 = spread(n);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 #[cfg(all(test, not(loom)))]
