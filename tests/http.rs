@@ -528,3 +528,34 @@ async fn a_spent_deadline_is_not_sent() {
     assert_eq!(err.downcast_ref::<Error>(), Some(&Error::DeadlineExceeded));
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the call was sent anyway");
 }
+
+/// C14 through `PropagateLayer`: a cancel of the call's context ends the
+/// call at once, even while the server has not answered and never will
+/// (the call is not woken by the server, only by the cancel).
+#[tokio::test]
+async fn cancelling_the_context_ends_a_call_the_server_never_answers() {
+    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    let app = Router::new().route(
+        "/",
+        get(move || async move {
+            tx.send(()).unwrap();
+            std::future::pending::<&'static str>().await
+        }),
+    );
+    let addr = serve(app).await;
+    let (ctx, cancel) = Context::background().with_cancel();
+    let mut req = get_req(addr, "/").body(Full::default()).unwrap();
+    req.extensions_mut().insert(ctx);
+    let call_task = tokio::spawn(async move {
+        let mut svc = tower_layer::Layer::layer(&PropagateLayer, client(false));
+        call(&mut svc, req).await.map(|_| ())
+    });
+    rx.recv().await.expect("the handler runs"); // the call is in flight
+    cancel.cancel();
+    let err = tokio::time::timeout(EVENTUALLY, call_task)
+        .await
+        .expect("the cancel did not end the pending call")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.downcast_ref::<Error>(), Some(&Error::Canceled), "{err}");
+}

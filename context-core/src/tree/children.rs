@@ -128,4 +128,30 @@ mod tests {
         assert_eq!(order(&mut c), want);
         assert!(c.is_empty() && c.at.is_empty());
     }
+
+    /// A waker that records its index when woken.
+    struct Mark(usize, std::sync::Arc<std::sync::Mutex<Vec<usize>>>);
+
+    impl std::task::Wake for Mark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.1.lock().unwrap().push(self.0);
+        }
+    }
+
+    #[test]
+    fn a_cancel_wakes_the_children_of_a_parent_in_the_order_they_were_made() {
+        use std::future::Future;
+        let woken = std::sync::Arc::default();
+        let (root, cancel) = crate::Context::background().with_cancel();
+        let kids: Vec<_> = (0..6).map(|_| root.with_cancel()).collect();
+        let mut waits: Vec<_> = kids.iter().map(|(k, _)| Box::pin(k.done())).collect();
+        for (i, w) in waits.iter_mut().enumerate() {
+            let waker =
+                std::task::Waker::from(std::sync::Arc::new(Mark(i, std::sync::Arc::clone(&woken))));
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(w.as_mut().poll(&mut cx).is_pending());
+        }
+        cancel.cancel();
+        assert_eq!(*woken.lock().unwrap(), (0..6).collect::<Vec<_>>());
+    }
 }

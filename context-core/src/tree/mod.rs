@@ -715,8 +715,8 @@ impl CancelNode {
                 .as_mut()
                 .and_then(|e| e.children.remove(me as usize))
         };
-        // No children left: give the map back (invariant 3). With one still
-        // inline the map is kept, so a long-lived child plus a churning one
+        // No children left: give the list back (invariant 3). With one still
+        // inline the list is kept, so a long-lived child plus a churning one
         // costs no allocation per cycle.
         let free = g.child.is_none() && g.extra.as_ref().is_some_and(|e| e.is_empty());
         let extra = if free { g.extra.take() } else { None };

@@ -218,6 +218,27 @@ impl Runner {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_is_added_only_when_every_one_is_busy_and_never_past_the_bound() {
+        let r = Runner::new();
+        let mut st = lock(&r.state);
+        st.threads = MAX_THREADS - 1;
+        assert!(st.all_busy(), "one more fits");
+        st.threads = MAX_THREADS;
+        assert!(!st.all_busy(), "the bound is reached");
+        st.threads = 2;
+        st.idle = 1;
+        assert!(!st.all_busy(), "an idle thread takes the next callback");
+        st.idle = 0;
+        st.starting = 1;
+        assert!(!st.all_busy(), "a starting thread takes the next callback");
+    }
+}
+
 /// Loom models of the runner: `RUSTFLAGS="--cfg loom" cargo test -p
 /// context-core --lib --release runner`. Every interleaving of submitters,
 /// runner threads and the timer's `supervise` over the real code.
