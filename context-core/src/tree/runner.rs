@@ -46,8 +46,12 @@ type Handle = Arc<Runner>;
 /// How long the queue may stand still behind a running callback before a
 /// thread is added.
 pub(crate) const STALL: Duration = Duration::from_millis(5);
-/// How long a spare thread waits for work before it ends.
+/// How long a spare thread waits for work before it ends (shorter in the
+/// unit tests, which watch one end).
+#[cfg(not(test))]
 const IDLE: Duration = Duration::from_secs(10);
+#[cfg(test)]
+const IDLE: Duration = Duration::from_millis(100);
 /// A bound on threads, for a process whose callbacks all block for good.
 const MAX_THREADS: usize = 128;
 
@@ -236,6 +240,59 @@ mod tests {
         st.idle = 0;
         st.starting = 1;
         assert!(!st.all_busy(), "a starting thread takes the next callback");
+    }
+
+    /// An after-func that blocks until its gate opens.
+    struct Gate(Mutex<std::sync::mpsc::Receiver<()>>);
+
+    impl Fire for Gate {
+        fn fire(&self) {
+            let _ = self.0.lock().unwrap().recv();
+        }
+    }
+
+    struct Quick(std::sync::atomic::AtomicBool);
+
+    impl Fire for Quick {
+        fn fire(&self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn eventually(what: &str, cond: impl Fn() -> bool) {
+        let until = Instant::now() + Duration::from_secs(10);
+        while !cond() {
+            assert!(Instant::now() < until, "{what}");
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_blocked_callback_gets_a_second_thread_which_ends_when_idle_and_the_first_stays() {
+        let r: Handle = Box::leak(Box::new(Runner::new()));
+        let threads = || lock(&r.state).threads;
+        let (open, gate) = std::sync::mpsc::channel();
+        let quick = Arc::new(Quick(std::sync::atomic::AtomicBool::new(false)));
+        Runner::submit(&r, vec![Arc::new(Gate(Mutex::new(gate))), quick.clone()]);
+        eventually("the first callback starts", || {
+            r.started.load(Ordering::Acquire) == 1 && lock(&r.state).starting == 0
+        });
+        assert_eq!(threads(), 1);
+        // The queue stands still behind the blocked one: a thread is added.
+        let t0 = Instant::now();
+        Runner::supervise(&r, t0);
+        Runner::supervise(&r, t0 + STALL);
+        assert_eq!(threads(), 2);
+        eventually("the second thread runs the quick one", || {
+            quick.0.load(Ordering::SeqCst)
+        });
+        // Idle for `IDLE`, the spare thread ends; the blocked one is still
+        // there, and stays once unblocked and idle too: one thread is kept.
+        eventually("the spare thread ends", || threads() == 1);
+        open.send(()).unwrap();
+        eventually("the first thread is idle", || lock(&r.state).idle == 1);
+        thread::sleep(IDLE * 3);
+        assert_eq!(threads(), 1, "the last thread never ends");
     }
 }
 
