@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use http::{HeaderMap, HeaderName, Request};
+use http::{HeaderMap, HeaderName, HeaderValue, Request};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -35,18 +35,26 @@ use crate::{Context, Error};
 /// assert_eq!(headers["grpc-timeout"], "500m"); // shorter than 2 s: kept
 /// ```
 pub fn inject_deadline(ctx: &Context, headers: &mut HeaderMap) -> Result<(), Error> {
+    if let Some(v) = deadline_header(ctx, headers)? {
+        headers.insert(HeaderName::from_static(GRPC_TIMEOUT), v);
+    }
+    Ok(())
+}
+
+/// What `inject_deadline` writes, if anything, read from the headers as
+/// they are: `PropagateLayer` decides this while it still borrows the
+/// context in the request's extensions.
+fn deadline_header(ctx: &Context, headers: &HeaderMap) -> Result<Option<HeaderValue>, Error> {
     let Some(left) = ctx.left()? else {
-        return Ok(());
+        return Ok(None);
     };
     if left.is_zero() {
         return Err(Error::DeadlineExceeded);
     }
-    let name = HeaderName::from_static(GRPC_TIMEOUT);
-    let theirs = headers.get(&name).and_then(|v| decode(v.as_bytes()).ok());
-    if theirs.is_none_or(|t| left < t) {
-        headers.insert(name, encode(left));
-    }
-    Ok(())
+    let theirs = headers
+        .get(GRPC_TIMEOUT)
+        .and_then(|v| decode(v.as_bytes()).ok());
+    Ok(theirs.is_none_or(|t| left < t).then(|| encode(left)))
 }
 
 /// Propagates the deadline of the [`Context`] found in each outgoing
@@ -91,24 +99,25 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let ctx = req.extensions().get::<Context>().cloned();
         let grpc = super::is_grpc(req.headers());
-        if let Some(ctx) = &ctx {
-            if let Err(e) = inject_deadline(ctx, req.headers_mut()) {
-                return PropagateFuture {
-                    fut: None,
-                    done: Context::background().done_owned(),
-                    failed: Some(e),
-                    grpc,
-                };
+        let (done, header) = match req.extensions().get::<Context>() {
+            Some(ctx) => (ctx.done_owned(), deadline_header(ctx, req.headers())),
+            None => (Context::background().done_owned(), Ok(None)),
+        };
+        let failed = match header {
+            Ok(Some(v)) => {
+                req.headers_mut()
+                    .insert(HeaderName::from_static(GRPC_TIMEOUT), v);
+                None
             }
-        }
+            Ok(None) => None,
+            Err(e) => Some(e),
+        };
         PropagateFuture {
-            fut: Some(self.inner.call(req)),
-            done: ctx
-                .as_ref()
-                .map_or_else(|| Context::background().done_owned(), Context::done_owned),
-            failed: None,
+            // A spent or ended context: the call is never made.
+            fut: failed.is_none().then(|| self.inner.call(req)),
+            done,
+            failed,
             grpc,
         }
     }

@@ -16,7 +16,7 @@ use super::body::{ContextBody, Guard};
 use super::grpc_timeout::{decode, GRPC_TIMEOUT};
 use super::is_grpc;
 use crate::tree::done::OwnedDone;
-use crate::tree::Site;
+use crate::tree::{CancelNode, Site};
 use crate::{CancelFunc, Context, Error};
 
 /// Gives each request a [`Context`], in its extensions. See the
@@ -292,9 +292,9 @@ where
         // is pending. During the grace, the grace's own timer instead.
         let (node, waiter) = this.done.split();
         let node = node.filter(|_| this.in_grace.is_none());
-        if let Some(n) = node.filter(|n| n.is_done()) {
-            if !start_grace(n.done_error(), this.grace, this.in_grace) {
-                return Poll::Ready(Ok(ended(this.fut, this.guard, n.done_error(), *this.grpc)));
+        if let Some(e) = node.filter(|n| n.is_done()).map(CancelNode::done_error) {
+            if !start_grace(e, this.grace, this.in_grace) {
+                return Poll::Ready(Ok(ended(this.fut, this.guard, e, *this.grpc)));
             }
             // The handler is polled once more right away, and so sees its
             // context ended before its grace starts to run out.

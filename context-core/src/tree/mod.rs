@@ -519,12 +519,12 @@ impl CancelNode {
             return Ok(None);
         }
         match self.now() {
-            Some(now) if now < d => Ok(Some(std::time::Duration::from_nanos(d - now))),
             // Passed: recorded as `is_done` would (then final, C4).
-            Some(_) if self.deadline_passed(d) => Err(self.done_error()),
-            // Off its runtime, a paused-clock deadline reads on the real clock.
-            _ => Ok(Some(std::time::Duration::from_nanos(
-                d.saturating_sub(deadline::now_nanos()),
+            Some(now) if now >= d && self.deadline_passed(d) => Err(self.done_error()),
+            // Off its runtime, a paused-clock deadline reads on the real
+            // clock, as `remaining()` does.
+            now => Ok(Some(std::time::Duration::from_nanos(
+                d.saturating_sub(now.unwrap_or_else(deadline::now_nanos)),
             ))),
         }
     }
