@@ -215,6 +215,47 @@ async fn c15_the_propagated_remaining_time_is_on_the_paused_clock() {
     assert_eq!(inject_deadline(&ctx, &mut h), Err(Error::DeadlineExceeded));
 }
 
+/// A handler that counts its calls, then answers at once.
+#[derive(Clone)]
+struct Count(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Service<Request<Full<bytes::Bytes>>> for Count {
+    type Response = Response<Full<bytes::Bytes>>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut TaskCx<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: Request<Full<bytes::Bytes>>) -> Self::Future {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::future::ready(Ok(Response::new(Full::new(bytes::Bytes::new()))))
+    }
+}
+
+/// C2 through the layer: a request whose context is over before it starts
+/// never reaches the handler: a cancelled base (shutdown) is answered 503,
+/// an expired one 504, and a live base with a spent `grpc-timeout` 504.
+#[tokio::test]
+async fn c2_a_request_ended_before_it_starts_never_reaches_the_handler() {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let answer = |base: Context, timeout: &'static str| {
+        let mut svc = ContextLayer::new(base).layer(Count(calls.clone()));
+        async move { svc.call(plain_request(timeout)).await.unwrap().status() }
+    };
+    let (base, stop) = Context::background().with_cancel();
+    stop.cancel();
+    assert_eq!(answer(base, "5S").await, 503);
+    let (base, _k) = Context::background().with_timeout(Duration::ZERO);
+    assert_eq!(answer(base, "5S").await, 504);
+    assert_eq!(answer(Context::background(), "0n").await, 504);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // And a live one does.
+    assert_eq!(answer(Context::background(), "5S").await, 200);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
 // ---- partial answers at the deadline (item 6) ---------------------------------
 
 /// A handler that waits on its context for a backend that never answers,

@@ -49,6 +49,12 @@ impl CancelFunc {
 
     /// Cancels, recording `how` for `why()` first (feature `inspect`).
     fn end(&self, how: How) {
+        // Done already (the drop after `cancel()`, a deadline that fired,
+        // a parent's cancel): a cancel would find nothing to do, and the
+        // first `how` stays.
+        if self.node.is_marked() {
+            return;
+        }
         self.node.cancelling(how);
         tree::resume(self.node.cancel(State::Canceled, None, true).run());
     }

@@ -323,6 +323,16 @@ impl Context {
         self.cancel_node().map_or(Ok(None), |n| n.left())
     }
 
+    /// [`err()`](Context::err) from the state alone, without reading the
+    /// clock: right for a context just made whose deadline is its own
+    /// (checked then, against the same clock reading) or none.
+    #[cfg(feature = "http")]
+    pub(crate) fn err_as_made(&self) -> Option<Error> {
+        self.cancel_node()
+            .filter(|n| n.is_marked())
+            .map(|n| n.done_error())
+    }
+
     /// Whether this context is done (Go's `select` on `Done()` with a
     /// `default`). One atomic load, plus a clock read while a deadline is
     /// pending; no lock. A deadline counts from the moment it passes, even

@@ -28,6 +28,9 @@
 //! A deadline that crosses three hops this way shrinks at each one, and a
 //! cancel at the first reaches the last (`integrations/e2e`).
 
+use tonic::metadata::MetadataValue;
+
+use crate::http::grpc_timeout::{encode_into, GRPC_TIMEOUT, MAX_LEN};
 use crate::{Context, Error};
 
 pub use tonic::Status;
@@ -113,8 +116,39 @@ pub fn request<T>(ctx: &Context, message: T) -> Result<tonic::Request<T>, Status
         if left.is_zero() {
             return Err(Status::from(Error::DeadlineExceeded));
         }
-        req.set_timeout(left);
+        // What `set_timeout` writes, without its `String`, and rounded
+        // up as `PropagateLayer` writes it.
+        let mut buf = [0; MAX_LEN];
+        let v = MetadataValue::try_from(encode_into(left, &mut buf))
+            .expect("digits and a unit letter are valid metadata");
+        req.metadata_mut().insert(GRPC_TIMEOUT, v);
     }
     req.extensions_mut().insert(ctx.clone());
     Ok(req)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::http::grpc_timeout::decode;
+
+    #[test]
+    fn a_request_carries_its_context_message_and_remaining_time() {
+        let (ctx, _cancel) = Context::background().with_timeout(Duration::from_secs(5));
+        let req = request(&ctx, "hello").unwrap();
+        assert_eq!(*req.get_ref(), "hello");
+        let sent = decode(req.metadata().get(GRPC_TIMEOUT).unwrap().as_bytes()).unwrap();
+        assert!(
+            sent <= Duration::from_secs(5) && sent > Duration::from_secs(4),
+            "{sent:?}"
+        );
+        let carried = req.extensions().get::<Context>().unwrap();
+        assert_eq!(carried.deadline(), ctx.deadline());
+        // No deadline: no header, the context still rides along.
+        let req = request(&Context::background(), ()).unwrap();
+        assert!(req.metadata().get(GRPC_TIMEOUT).is_none());
+        assert!(req.extensions().get::<Context>().is_some());
+    }
 }

@@ -33,6 +33,11 @@ fn round_trip_never_shortens_and_stays_within_one_unit() {
         Duration::from_millis(1500),
         Duration::from_secs(86_400 * 365),
         Duration::from_secs(99_999_999 * 3600),
+        // Past what a u64 of nanoseconds holds (584 years): hours from the
+        // seconds, still rounded up.
+        Duration::new(18_446_744_074, 1),
+        Duration::new(3600 * 5_124_096 + 1, 0),
+        Duration::new(3600 * 5_124_096, 1),
     ];
     for _ in 0..100_000 {
         // spread over every magnitude, from nanoseconds to years

@@ -8,8 +8,8 @@
 //!   timer: what a service that propagates deadlines without us pays;
 //! - `plain_propagating_by_hand`: the same, the timeout being what is left
 //!   of a 5 s deadline (`set_timeout(deadline - now)`), as a service
-//!   propagates deadlines by hand: the value changes from call to call, so
-//!   HPACK cannot send it as an index, as it does the constant 5 s;
+//!   propagates deadlines by hand (tonic cuts it to whole microseconds:
+//!   `4999999u` on every call, which HPACK sends as a one-byte index);
 //! - `context_layer_and_propagate`: a server behind `ContextLayer`, a
 //!   channel behind `PropagateLayer`, each call made with
 //!   `context::tonic::request` from a fresh 5 s context;

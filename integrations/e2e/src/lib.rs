@@ -109,6 +109,8 @@ where
 pub struct Hop {
     next: Option<HopClient>,
     probe: Arc<Probe>,
+    /// Served behind `ContextLayer`.
+    layered: bool,
 }
 
 impl tonic::server::NamedService for Hop {
@@ -117,11 +119,14 @@ impl tonic::server::NamedService for Hop {
 
 impl Hop {
     async fn handle(mut self, req: tonic::Request<Ask>) -> Result<tonic::Response<Answer>, Status> {
-        // Without `ContextLayer` (the benchmark's baseline), a background one.
-        let ctx = req
-            .context()
-            .cloned()
-            .unwrap_or_else(|_| Context::background());
+        // Without `ContextLayer` (the benchmark's baseline), a background
+        // one, without asking `req.context()` for the `Status` it would
+        // make for the missing layer.
+        let ctx = if self.layered {
+            req.context()?.clone()
+        } else {
+            Context::background()
+        };
         let ask = req.into_inner();
         let budget = ctx.remaining().map_or(u64::MAX, |d| d.as_micros() as u64);
         if let (Some(next), true) = (self.next.as_mut(), ask.hops_left > 0) {
@@ -220,7 +225,11 @@ pub async fn serve(
         Some(a) => Some(connect(a).await),
         None => None,
     };
-    let hop = Hop { next, probe };
+    let hop = Hop {
+        next,
+        probe,
+        layered: base.is_some(),
+    };
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
     match base {
         Some(base) => {
