@@ -148,8 +148,7 @@ where
         // registration to be woken, only while the call is pending.
         // `call` read the context, clock included, just before the first
         // poll; from then on its state word is enough: a deadline that
-        // passes is fired by its timer, which wakes the registration. (A
-        // clock read per poll was a tenth of the layer's cost.)
+        // passes is fired by its timer, which wakes the registration.
         let (node, waiter) = this.done.split();
         if let Some(n) = node.filter(|n| n.is_marked()) {
             this.fut.set(None);
