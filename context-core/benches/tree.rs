@@ -140,7 +140,6 @@ fn cancel_trees(c: &mut Criterion) {
     // its request (200 bytes here), and more than this core's L2 cache
     // written over before the cancel (request contexts were not all touched
     // a moment ago).
-    const AWAITED: usize = 10_000;
     let counter = Arc::new(CountWakes::default());
     let waker = Waker::from(counter.clone());
     let mut flush = vec![0u8; 4 << 20];
@@ -156,13 +155,7 @@ fn cancel_trees(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let (root, cancel) = Context::background().with_cancel();
-                let kids: Vec<_> = (0..AWAITED).map(|_| root.with_cancel()).collect();
-                let mut waits: Vec<_> =
-                    kids.iter().map(|(k, _)| Box::pin(k.done_owned())).collect();
-                let mut cx = std::task::Context::from_waker(&waker);
-                for w in &mut waits {
-                    assert!(w.as_mut().poll(&mut cx).is_pending());
-                }
+                let (kids, waits) = awaited(|| root.with_cancel(), |(k, _)| k.done_owned(), &waker);
                 evict();
                 (cancel, kids, waits)
             },
@@ -177,17 +170,11 @@ fn cancel_trees(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let root = CancellationToken::new();
-                let kids: Vec<_> = (0..AWAITED)
-                    .map(|_| (root.child_token(), request_memory()))
-                    .collect();
-                let mut waits: Vec<_> = kids
-                    .iter()
-                    .map(|(k, _)| Box::pin(k.clone().cancelled_owned()))
-                    .collect();
-                let mut cx = std::task::Context::from_waker(&waker);
-                for w in &mut waits {
-                    assert!(w.as_mut().poll(&mut cx).is_pending());
-                }
+                let (kids, waits) = awaited(
+                    || root.child_token(),
+                    |k| k.clone().cancelled_owned(),
+                    &waker,
+                );
                 evict();
                 (root, kids, waits)
             },
@@ -202,17 +189,17 @@ fn cancel_trees(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let kids: Vec<_> = (0..AWAITED)
-                    .map(|_| Arc::new(BareChild::default()))
+                    .map(|_| (Arc::new(BareChild::default()), request_memory()))
                     .collect();
                 let mut cx = std::task::Context::from_waker(&waker);
-                for k in &kids {
+                for (k, _) in &kids {
                     assert!(k.poll(&mut cx).is_pending());
                 }
                 evict();
                 kids
             },
             |kids| {
-                fire_all(&kids);
+                fire_all(kids.iter().map(|(k, _)| k));
                 kids
             },
             BatchSize::LargeInput,
@@ -567,7 +554,7 @@ fn shutdown_floor(rt: &tokio::runtime::Runtime, drop_on_wake: bool) -> [Duration
 
 /// The floor's cancel: per child, take the slot under its lock, set the
 /// flag, wake.
-fn fire_all(children: &[Arc<BareChild>]) {
+fn fire_all<'a>(children: impl IntoIterator<Item = &'a Arc<BareChild>>) {
     for c in children {
         let w = {
             let mut slot = c.waker.lock().unwrap();
@@ -583,6 +570,27 @@ fn fire_all(children: &[Arc<BareChild>]) {
 /// What a request allocates beside its context, in the walk benchmark.
 fn request_memory() -> Box<[u8; 200]> {
     Box::new([1; 200])
+}
+
+/// Children in `cancel_1_root_10k_awaited_children`.
+const AWAITED: usize = 10_000;
+
+/// `AWAITED` children from `make`, each made beside 200 bytes of its
+/// request's own memory (as a server makes them), each with a waiter from
+/// `wait`, polled once with `waker`.
+#[allow(clippy::type_complexity)]
+fn awaited<K, F: Future>(
+    make: impl Fn() -> K,
+    wait: impl Fn(&K) -> F,
+    waker: &Waker,
+) -> (Vec<(K, Box<[u8; 200]>)>, Vec<std::pin::Pin<Box<F>>>) {
+    let kids: Vec<_> = (0..AWAITED).map(|_| (make(), request_memory())).collect();
+    let mut waits: Vec<_> = kids.iter().map(|(k, _)| Box::pin(wait(k))).collect();
+    let mut cx = std::task::Context::from_waker(waker);
+    for w in &mut waits {
+        assert!(w.as_mut().poll(&mut cx).is_pending());
+    }
+    (kids, waits)
 }
 
 /// A waker that only counts its wakes.

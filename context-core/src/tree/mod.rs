@@ -512,7 +512,7 @@ impl CancelNode {
     pub(crate) fn left(&self) -> Result<Option<std::time::Duration>, Error> {
         let w = self.word.load(Ordering::Acquire);
         if !w.is_live() {
-            return Err(state_error(self.state()));
+            return Err(state_error(w.state()));
         }
         let d = w.deadline();
         if d == NO_DEADLINE {
